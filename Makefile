@@ -1,0 +1,87 @@
+# Replica — run `make help` for the list of targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+OUT ?= out
+# Debian packages the build, tests and demo need. Keep in sync with the README.
+DEB_PKGS := colmap libgl1-mesa-dev xorg-dev pkg-config gcc xvfb imagemagick \
+	libimage-exiftool-perl admesh poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 60s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## Install the Debian packages Replica needs (only those missing; idempotent)
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all installed"; fi
+
+.PHONY: cli
+cli: ## Build the headless CLI (no cgo) into bin/replica-cli
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/replica-cli ./cmd/replica
+
+.PHONY: app
+app: ## Build the desktop app (cgo + OpenGL) into bin/replica
+	$(GO) build -o $(BIN)/replica .
+
+.PHONY: demo
+demo: deps cli ## Generate the built-in sample capture and run everything that exists so far on it
+	@echo "== synth: 30 views of the built-in bracket on the scale sheet"
+	$(BIN)/replica-cli synth --part bracket --views 30 --markers --out $(OUT)/sample
+	@echo "== markers: printable scale sheets"
+	$(BIN)/replica-cli markers --paper a4 --out $(OUT)/scale-sheet-a4.pdf
+	$(BIN)/replica-cli markers --paper letter --out $(OUT)/scale-sheet-letter.pdf
+	@echo
+	@echo "Sample capture (30 JPEGs + groundtruth.json + groundtruth.stl): $(abspath $(OUT)/sample)"
+	@echo "Scale sheets: $(abspath $(OUT))/scale-sheet-a4.pdf, $(abspath $(OUT))/scale-sheet-letter.pdf"
+
+.PHONY: run
+run: deps app ## Start the desktop app
+	$(BIN)/replica
+
+.PHONY: test
+test: ## go vet, then every test with the race detector (colmap tests run when colmap is installed)
+	$(GO) vet ./...
+	$(GO) test -race -timeout 60m ./...
+
+.PHONY: test-short
+test-short: ## Quick tests only (skips the colmap integration tests)
+	$(GO) test -short ./...
+
+.PHONY: lint
+lint: ## gofmt, go vet and staticcheck
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+.PHONY: bench
+bench: ## Run the Go benchmarks (synth rendering, codecs)
+	$(GO) test -run '^$$' -bench . -benchmem ./pipeline/...
+
+.PHONY: bench-synth
+bench-synth: cli ## Time `replica synth` for 30 views at 1600x1200 (budget: 30 s on 2 cores)
+	@start=$$(date +%s.%N); $(BIN)/replica-cli synth --part bracket --views 30 --width 1600 --height 1200 --markers --out $(OUT)/bench-synth >/dev/null; \
+	end=$$(date +%s.%N); echo "synth 30 views 1600x1200: $$(echo "$$end - $$start" | bc) s (budget 30 s)"
+
+.PHONY: fuzz
+fuzz: ## Run every fuzzer for FUZZTIME each (default 60s)
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+.PHONY: clean
+clean: ## Remove build outputs and demo outputs
+	rm -rf $(BIN) $(OUT)

@@ -1,0 +1,3 @@
+// Package packaging holds release metadata: Linux desktop files, the Windows
+// installer and the cloud worker container (later issues). It has no code.
+package packaging
