@@ -1,0 +1,21 @@
+package mesh
+
+// A FormatError reports input that is not a valid file of its format, or
+// that exceeds one of the readers' limits. Err, when set, is the cause, such
+// as io.ErrUnexpectedEOF for a truncated file.
+type FormatError struct {
+	Format string // "stl" or "ply"
+	Msg    string // what is wrong and where, e.g. "vertex 12: non-finite coordinate"
+	Err    error  // cause, or nil
+}
+
+func (e *FormatError) Error() string {
+	s := e.Format + ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *FormatError) Unwrap() error { return e.Err }
