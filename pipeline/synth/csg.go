@@ -239,27 +239,57 @@ func boxIntersect(a, b geom.Box) geom.Box {
 }
 
 // rayBox returns the parameter range of the ray o + t·d inside box b
-// (Kay and Kajiya's slabs).
+// (Kay and Kajiya's slabs). Written out per axis: it runs for every ray.
 func rayBox(o, d vec, b geom.Box) (t0, t1 float64, ok bool) {
 	t0, t1 = math.Inf(-1), math.Inf(1)
-	for _, ax := range [3][4]float64{{o.X, d.X, b.Min.X, b.Max.X}, {o.Y, d.Y, b.Min.Y, b.Max.Y}, {o.Z, d.Z, b.Min.Z, b.Max.Z}} {
-		if ax[1] == 0 {
-			if ax[0] < ax[2] || ax[0] > ax[3] {
-				return 0, 0, false
-			}
-			continue
-		}
-		inv := 1 / ax[1]
-		a, c := (ax[2]-ax[0])*inv, (ax[3]-ax[0])*inv
+	if d.X != 0 {
+		inv := 1 / d.X
+		a, c := (b.Min.X-o.X)*inv, (b.Max.X-o.X)*inv
 		if a > c {
 			a, c = c, a
 		}
-		t0, t1 = math.Max(t0, a), math.Min(t1, c)
-		if t0 > t1 {
-			return 0, 0, false
-		}
+		t0, t1 = a, c
+	} else if o.X < b.Min.X || o.X > b.Max.X {
+		return 0, 0, false
 	}
-	return t0, t1, true
+	if d.Y != 0 {
+		inv := 1 / d.Y
+		a, c := (b.Min.Y-o.Y)*inv, (b.Max.Y-o.Y)*inv
+		if a > c {
+			a, c = c, a
+		}
+		if a > t0 {
+			t0 = a
+		}
+		if c < t1 {
+			t1 = c
+		}
+	} else if o.Y < b.Min.Y || o.Y > b.Max.Y {
+		return 0, 0, false
+	}
+	if d.Z != 0 {
+		inv := 1 / d.Z
+		a, c := (b.Min.Z-o.Z)*inv, (b.Max.Z-o.Z)*inv
+		if a > c {
+			a, c = c, a
+		}
+		if a > t0 {
+			t0 = a
+		}
+		if c < t1 {
+			t1 = c
+		}
+	} else if o.Z < b.Min.Z || o.Z > b.Max.Z {
+		return 0, 0, false
+	}
+	return t0, t1, t0 <= t1
+}
+
+// unit returns v scaled to length 1 (r3.Unit uses the slower, overflow-safe
+// math.Hypot; our vectors are of modest size).
+func unit(v vec) vec {
+	l := 1 / math.Sqrt(v.X*v.X+v.Y*v.Y+v.Z*v.Z)
+	return vec{X: v.X * l, Y: v.Y * l, Z: v.Z * l}
 }
 
 // tracer holds per-goroutine scratch buffers so casting allocates nothing in

@@ -137,7 +137,7 @@ func (sc *scene) render(in Intrinsics, p pose, tr *tracer) *frame {
 	ids := make([]int32, w*h)
 	Rt := p.R.transpose()
 	ray := func(u, v float64) vec {
-		return r3.Unit(Rt.mul(vec{X: (u - in.Cx) / in.Fx, Y: (v - in.Cy) / in.Fy, Z: 1}))
+		return unit(Rt.mul(vec{X: (u - in.Cx) / in.Fx, Y: (v - in.Cy) / in.Fy, Z: 1}))
 	}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
