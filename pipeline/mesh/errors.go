@@ -9,6 +9,7 @@ type FormatError struct {
 	Err    error  // cause, or nil
 }
 
+// Error returns "format: message", then ": cause" when there is one.
 func (e *FormatError) Error() string {
 	s := e.Format + ": " + e.Msg
 	if e.Err != nil {

@@ -624,15 +624,31 @@ func (d *plyDecoder) readVertices(e *plyElement, c *geom.PointCloud) error {
 		if !finite(n) {
 			return instanceError(e, i, plyError(fmt.Sprintf("non-finite normal %v", n)))
 		}
-		c.Points = append(c.Points, pt)
+		c.Points = append(grow(c.Points, e.count), pt)
 		if normals {
-			c.Normals = append(c.Normals, n)
+			c.Normals = append(grow(c.Normals, e.count), n)
 		}
 		if colors {
-			c.Colors = append(c.Colors, col)
+			c.Colors = append(grow(c.Colors, e.count), col)
 		}
 	}
 	return nil
+}
+
+// grow makes room for one more item in a slice that a header says will
+// hold about want items. It doubles the capacity, capped at want once that
+// is reached: memory stays within twice what the input has filled, yet a
+// large element takes a few allocations, not the ~1.25× steps of append
+// that sum to 5× the final size.
+func grow[T any](s []T, want int) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := 2 * cap(s)
+	if cap(s) < want {
+		n = min(n, want)
+	}
+	return slices.Grow(s, max(n, 16)-len(s))
 }
 
 // colorByte converts a colour channel to 0–255: floats from 0–1, ushort
@@ -689,7 +705,7 @@ func (d *plyDecoder) readFaces(e *plyElement, nv int) ([][3]int32, error) {
 				poly = append(poly, int32(v))
 			}
 			for k := 1; k+1 < n; k++ {
-				faces = append(faces, [3]int32{poly[0], poly[k], poly[k+1]})
+				faces = append(grow(faces, e.count), [3]int32{poly[0], poly[k], poly[k+1]})
 			}
 		}
 	}
