@@ -1,0 +1,49 @@
+// Command replica is the Replica desktop app: it turns photos of a physical
+// part into a print-ready STL and an editable STEP. This file only wires the
+// Fyne app and window together; the screens live in package app.
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/replica3d/replica/app"
+)
+
+// quitAfterEnv names the environment variable that, set to a Go duration
+// such as "3s", closes the app cleanly after that time. The smoke test and
+// screenshot scripts use it.
+const quitAfterEnv = "REPLICA_QUIT_AFTER"
+
+func main() {
+	quitAfter, err := parseQuitAfter(os.Getenv(quitAfterEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "replica:", err)
+		os.Exit(1)
+	}
+
+	a := fyneapp.NewWithID("com.replica3d.replica")
+	w := a.NewWindow("Replica")
+	app.Create(a, w)
+
+	if quitAfter > 0 {
+		time.AfterFunc(quitAfter, func() { fyne.Do(a.Quit) })
+	}
+	w.ShowAndRun()
+}
+
+// parseQuitAfter reads the value of REPLICA_QUIT_AFTER; empty means never.
+func parseQuitAfter(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive duration such as 3s", quitAfterEnv, s)
+	}
+	return d, nil
+}
