@@ -1,0 +1,220 @@
+package capture
+
+import (
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Coverage is how far around the part the photos reach, estimated from the
+// relative rotations of overlapping photos: a maker walks around the part
+// keeping it in the middle of the frame, so between two photos the camera
+// turns about the vertical by the change of azimuth.
+type Coverage struct {
+	// Known is false when too few pairs were verified to say anything.
+	Known bool `json:"known"`
+	// Full is true when no arc around the part is missing.
+	Full bool `json:"full"`
+	// Azimuths of the photos placed, in degrees from the first photo, in
+	// [0, 360); NaN (null in JSON) for photos not connected to the first.
+	Azimuths []float64 `json:"-"`
+	// Placed counts the photos connected to the first by overlapping pairs.
+	Placed int `json:"placed"`
+	// Covered is the share of the circle within coverHalf of some photo, in degrees.
+	Covered float64 `json:"covered_deg"`
+	// Missing lists the arcs no photo covers.
+	Missing []Arc `json:"missing,omitempty"`
+}
+
+// coverHalf is how far to each side a photo counts as covering: photos more
+// than 2·coverHalf apart in azimuth rarely match well enough for
+// reconstruction, so the arc between them is a gap.
+const coverHalf = 20.0
+
+// relRotation is the rotation from photo I's camera frame to photo J's
+// (x_J = R·x_I + t), from a verified pair.
+type relRotation struct {
+	I, J int
+	R    [9]float64
+}
+
+// estimateCoverage places the photos around the part. A breadth-first walk
+// from photo 0 over the verified pairs (consecutive pairs first) chains the
+// relative rotations into each camera's orientation in photo 0's frame.
+// The vertical is the direction the cameras' x axes are all perpendicular
+// to (a hand-held camera is held level: its x axis is horizontal whatever
+// its elevation), found as the least eigenvector of Σ x·xᵀ. A photo's
+// azimuth is the direction it looks from, projected on the horizontal plane.
+func estimateCoverage(n int, rels []relRotation) Coverage {
+	c := Coverage{Azimuths: make([]float64, n)}
+	for i := range c.Azimuths {
+		c.Azimuths[i] = math.NaN()
+	}
+	if n == 0 || len(rels) < 2 {
+		return c
+	}
+	type edge struct {
+		to int
+		R  [9]float64 // x_to = R·x_from
+	}
+	adj := make([][]edge, n)
+	order := make([]int, len(rels))
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return abs(rels[order[a]].J-rels[order[a]].I) < abs(rels[order[b]].J-rels[order[b]].I)
+	})
+	for _, k := range order {
+		r := rels[k]
+		if r.I < 0 || r.J < 0 || r.I >= n || r.J >= n || r.I == r.J {
+			continue
+		}
+		adj[r.I] = append(adj[r.I], edge{r.J, r.R})
+		adj[r.J] = append(adj[r.J], edge{r.I, transpose3(r.R)})
+	}
+	abs3 := make([]*[9]float64, n) // camera orientations: x_i = abs3[i]·x_0
+	abs3[0] = &[9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}
+	queue := []int{0}
+	var placedIdx []int
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		placedIdx = append(placedIdx, i)
+		for _, e := range adj[i] {
+			if abs3[e.to] == nil {
+				m := mul3(e.R, *abs3[i])
+				abs3[e.to] = &m
+				queue = append(queue, e.to)
+			}
+		}
+	}
+	c.Placed = len(placedIdx)
+	// Too few photos linked to the first to say where the rest are.
+	if c.Placed < 3 || 5*c.Placed < 3*n {
+		return c
+	}
+	// Rows of abs3[i] are camera i's axes in photo 0's frame.
+	var m [9]float64
+	var down [3]float64
+	for _, i := range placedIdx {
+		R := abs3[i]
+		x := [3]float64{R[0], R[1], R[2]}
+		for a := 0; a < 3; a++ {
+			for b := 0; b < 3; b++ {
+				m[3*a+b] += x[a] * x[b]
+			}
+			down[a] += R[3+a]
+		}
+	}
+	up := leastEigenvector(m)
+	if up[0]*down[0]+up[1]*down[1]+up[2]*down[2] > 0 {
+		up = [3]float64{-up[0], -up[1], -up[2]}
+	}
+	// From the part, photo i is in direction −z_i, projected on the horizontal.
+	horiz := func(i int) [3]float64 {
+		R := abs3[i]
+		v := [3]float64{-R[6], -R[7], -R[8]}
+		d := v[0]*up[0] + v[1]*up[1] + v[2]*up[2]
+		return [3]float64{v[0] - d*up[0], v[1] - d*up[1], v[2] - d*up[2]}
+	}
+	e1 := normalize3(horiz(0))
+	e2 := cross3(up, e1)
+	raw := make([]float64, n)
+	for _, i := range placedIdx {
+		h := horiz(i)
+		raw[i] = math.Atan2(dot3(h, e2), dot3(h, e1)) * 180 / math.Pi
+	}
+	// Walking forward (consecutive photos) increases azimuth.
+	walk := 0.0
+	for _, r := range rels {
+		if r.J == r.I+1 && abs3[r.I] != nil && abs3[r.J] != nil {
+			d := math.Mod(raw[r.J]-raw[r.I]+540, 360) - 180
+			walk += d
+		}
+	}
+	var placed []float64
+	for _, i := range placedIdx {
+		a := raw[i]
+		if walk < 0 {
+			a = -a
+		}
+		a = math.Mod(a+360, 360)
+		c.Azimuths[i] = a
+		placed = append(placed, a)
+	}
+	c.Known = true
+	sort.Float64s(placed)
+	covered := 360.0
+	for k := range placed {
+		next := placed[(k+1)%len(placed)]
+		if k == len(placed)-1 {
+			next += 360
+		}
+		gap := next - placed[k]
+		if gap > 2*coverHalf {
+			from := math.Mod(placed[k]+coverHalf, 360)
+			to := math.Mod(next-coverHalf, 360)
+			c.Missing = append(c.Missing, Arc{From: from, To: to})
+			covered -= gap - 2*coverHalf
+		}
+	}
+	c.Covered = covered
+	c.Full = len(c.Missing) == 0
+	return c
+}
+
+// leastEigenvector returns the unit eigenvector of the symmetric matrix m
+// with the smallest eigenvalue.
+func leastEigenvector(m [9]float64) [3]float64 {
+	var eig mat.EigenSym
+	if !eig.Factorize(mat.NewSymDense(3, m[:]), true) {
+		return [3]float64{0, 0, 1}
+	}
+	var v mat.Dense
+	eig.VectorsTo(&v)
+	vals := eig.Values(nil)
+	k := 0
+	for i := 1; i < 3; i++ {
+		if vals[i] < vals[k] {
+			k = i
+		}
+	}
+	return normalize3([3]float64{v.At(0, k), v.At(1, k), v.At(2, k)})
+}
+
+func mul3(a, b [9]float64) [9]float64 {
+	var r [9]float64
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 3; j++ {
+			r[3*i+j] = a[3*i]*b[j] + a[3*i+1]*b[3+j] + a[3*i+2]*b[6+j]
+		}
+	}
+	return r
+}
+
+func transpose3(m [9]float64) [9]float64 {
+	return [9]float64{m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]}
+}
+
+func dot3(a, b [3]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
+
+func cross3(a, b [3]float64) [3]float64 {
+	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+}
+
+func normalize3(v [3]float64) [3]float64 {
+	l := math.Sqrt(dot3(v, v))
+	if l == 0 {
+		return v
+	}
+	return [3]float64{v[0] / l, v[1] / l, v[2] / l}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
