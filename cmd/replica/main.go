@@ -27,22 +27,49 @@ type command struct {
 var commands = map[string]command{
 	"synth":   {"generate a ground-truth photo set of a known part", runSynth},
 	"markers": {"write the printable scale-marker sheet as a PDF", runMarkers},
+	"check":   {"check a folder of photos: sharpness, exposure, overlap, coverage", runCheck},
 	"version": {"print the version", runVersion},
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "replica:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err == nil {
+		return
 	}
+	if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errNotReady) {
+		fmt.Fprintln(os.Stderr, "replica:", err)
+	}
+	os.Exit(exitCode(err))
 }
 
 // errUsage marks errors caused by how the command was called.
 var errUsage = errors.New("usage")
+
+// exitError carries a command's exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitErr(code int, err error) error { return &exitError{code, err} }
+
+// exitCode is the process status for err: the command's own when it set
+// one, 2 for usage errors, 1 otherwise.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		return 2
+	}
+	return 1
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {

@@ -1,0 +1,705 @@
+package capture
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/replica3d/replica/capture/match"
+)
+
+// Guideline photo counts for a part.
+const (
+	MinPhotos = 20
+	MaxPhotos = 50
+)
+
+// Thresholds of the per-photo and set checks. Sharpness and brightness are
+// judged both absolutely and against the set's median, so a set shot in
+// dim light is not all "underexposed" and one shaken photo stands out.
+const (
+	blurryAbs       = 60   // sharpness below this is blurry whatever the set (sharp photos: 120–250)
+	blurryRel       = 0.6  // … or below this share of the set's median
+	darkAbs         = 0.12 // mean luminance below this is underexposed
+	brightAbs       = 0.85 // … above this overexposed
+	clippedMax      = 0.15 // share of clipped highlights that makes a photo overexposed
+	crushedMax      = 0.30 // share of crushed shadows that makes it underexposed
+	exposureRel     = 2.0  // linear brightness more than this factor off the set's median
+	lowResFail      = 0.3e6
+	lowResWarn      = 1.5e6
+	wbRel           = 0.15 // white balance (R/G or B/G) more than 15 % off the median
+	overlapMinInl   = 25   // verified inliers for two photos to overlap
+	overlapWeak     = 0.15 // overlap score below this is weak
+	duplicateMotion = 0.004
+)
+
+// Options tune a check. The zero value (or nil) means defaults.
+type Options struct {
+	// Workers bounds parallelism; 0 means GOMAXPROCS.
+	Workers int
+	// GraphFile is where the overlap graph is written: "" or "-" writes
+	// none, except that CheckDir turns "" into overlap.json in the folder.
+	GraphFile string
+	// Progress, when set, is called after each photo is read and each pair
+	// compared.
+	Progress func(stage string, done, total int)
+}
+
+// PhotoResult is one photo's row of the report.
+type PhotoResult struct {
+	Name        string   `json:"name"`
+	Width       int      `json:"width,omitempty"`
+	Height      int      `json:"height,omitempty"`
+	Orientation int      `json:"orientation,omitempty"`
+	FocalPx     float64  `json:"focal_px,omitempty"`
+	FocalSource string   `json:"focal_source,omitempty"`
+	GPS         bool     `json:"gps"`
+	Quality     *Quality `json:"quality,omitempty"`
+	Features    int      `json:"features"`
+	// OverlapPrev is the overlap with the previous photo (for the first
+	// photo: with the last, closing the loop); nil when not compared.
+	OverlapPrev *PairResult `json:"overlap_prev,omitempty"`
+	Verdict     Severity    `json:"verdict"`
+	Codes       []Code      `json:"codes,omitempty"`
+	Error       string      `json:"error,omitempty"`
+}
+
+// PairResult is how well two photos overlap.
+type PairResult struct {
+	A       string  `json:"a"`
+	B       string  `json:"b"`
+	Matches int     `json:"matches"`
+	Inliers int     `json:"inliers"`
+	Score   float64 `json:"score"` // 0 (none) to 1
+	Overlap bool    `json:"overlap"`
+	// Motion is the median inlier displacement as a share of the image
+	// diagonal: near 0 means the camera did not move.
+	Motion float64 `json:"motion"`
+
+	i, j int
+	rot  [9]float64
+	pose bool
+}
+
+// Report is the result of checking a set of photos (`replica check --json`).
+type Report struct {
+	Format   string        `json:"format"` // "replica-check/1"
+	Dir      string        `json:"dir,omitempty"`
+	Ready    bool          `json:"ready"`
+	Summary  string        `json:"summary"`
+	Photos   []PhotoResult `json:"photos"`
+	Pairs    []PairResult  `json:"pairs"`
+	Coverage Coverage      `json:"coverage"`
+	Problems []Problem     `json:"problems"`
+	Graph    string        `json:"graph,omitempty"` // the overlap graph file written
+}
+
+// photoExts are the extensions CheckDir picks up (case-insensitive).
+var photoExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true}
+
+// ListPhotos returns the photos in dir in capture order: by file name,
+// numbers compared by value ("IMG_2" before "IMG_10").
+func ListPhotos(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") || !photoExts[strings.ToLower(filepath.Ext(e.Name()))] {
+			continue
+		}
+		out = append(out, filepath.Join(dir, e.Name()))
+	}
+	sort.Slice(out, func(i, j int) bool { return naturalLess(filepath.Base(out[i]), filepath.Base(out[j])) })
+	return out, nil
+}
+
+// CheckDir checks every photo in dir and writes the overlap graph beside
+// them (overlap.json) unless o.GraphFile says otherwise.
+func CheckDir(ctx context.Context, dir string, o *Options) (*Report, error) {
+	paths, err := ListPhotos(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{}
+	if o != nil {
+		opts = *o
+	}
+	if opts.GraphFile == "" {
+		opts.GraphFile = filepath.Join(dir, GraphFileName)
+	}
+	r, err := Check(ctx, paths, &opts)
+	if r != nil {
+		r.Dir = dir
+	}
+	return r, err
+}
+
+// loaded is a photo after intake: what the set checks need of it.
+type loaded struct {
+	photo *Photo
+	q     Quality
+	feat  *match.Features
+	err   error
+}
+
+// Check checks the photos at paths, in that (capture) order. Unreadable
+// files are reported per file; the rest of the set is still checked. The
+// error is only for cancellation and for failing to write the graph.
+func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	items := make([]loaded, len(paths))
+	err := parallel(ctx, len(paths), workers, func(i int) {
+		p, err := LoadPhoto(paths[i])
+		if err != nil {
+			items[i].err = err
+			return
+		}
+		items[i].photo = p
+		items[i].q = measureQuality(p.Work)
+		items[i].feat = match.Detect(p.Work, nil)
+		p.Work = nil // the features and measures are all we keep
+	}, func(done int) { progress(o, "reading photos", done, len(paths)) })
+	if err != nil {
+		return nil, err
+	}
+
+	var good []int // indices of readable photos, in order
+	for i := range items {
+		if items[i].err == nil {
+			good = append(good, i)
+		}
+	}
+	pairs, err := candidatePairs(ctx, items, good, workers, o)
+	if err != nil {
+		return nil, err
+	}
+	err = parallel(ctx, len(pairs), workers, func(k int) {
+		p := &pairs[k]
+		a, b := &items[p.i], &items[p.j]
+		p.A, p.B = a.photo.Name, b.photo.Name
+		res := match.Compare(a.feat, b.feat, a.focalWork(), b.focalWork())
+		p.Matches = res.Matches
+		p.Inliers = len(res.Inliers)
+		p.Score = round3(res.Overlap.Score)
+		p.Motion = round3(motion(a.feat, b.feat, res.Inliers))
+		p.Overlap = res.Verified && p.Inliers >= overlapMinInl
+		p.rot, p.pose = res.R, res.PoseOK
+	}, func(done int) { progress(o, "verifying overlaps", done, len(pairs)) })
+	if err != nil {
+		return nil, err
+	}
+	r := assemble(items, pairs)
+	if o.GraphFile != "" && o.GraphFile != "-" && len(good) > 0 {
+		if err := writeGraph(o.GraphFile, r); err != nil {
+			return r, fmt.Errorf("overlap graph: %w", err)
+		}
+		r.Graph = o.GraphFile
+	}
+	return r, nil
+}
+
+// Candidate pairs: consecutive photos and the ones after them (window), the
+// last with the first, and any other pair a quick comparison of a subset
+// of the features finds overlapping (the other ring of a capture walked
+// twice, a photo retaken later). Sets larger than globalMax photos only get
+// the window, to bound the quadratic work.
+const (
+	window         = 2
+	coarseFeatures = 300
+	coarseMinInl   = 12
+	globalMax      = 80
+)
+
+// candidatePairs picks the pairs worth a full comparison, in order.
+func candidatePairs(ctx context.Context, items []loaded, good []int, workers int, o *Options) ([]PairResult, error) {
+	n := len(good)
+	want := map[[2]int]bool{}
+	var pairs []PairResult
+	add := func(i, j int) {
+		if !want[[2]int{i, j}] {
+			want[[2]int{i, j}] = true
+			pairs = append(pairs, PairResult{i: i, j: j})
+		}
+	}
+	for k := range good {
+		for d := 1; d <= window && k+d < n; d++ {
+			add(good[k], good[k+d])
+		}
+	}
+	if n > 2 {
+		add(good[n-1], good[0])
+	}
+	if n > globalMax {
+		return pairs, nil
+	}
+	coarse := make([]*match.Features, len(items))
+	for _, i := range good {
+		coarse[i] = subset(items[i].feat, coarseFeatures)
+	}
+	var rest [][2]int
+	for a := 0; a < n; a++ {
+		for b := a + 1; b < n; b++ {
+			if !want[[2]int{good[a], good[b]}] && !(a == 0 && b == n-1) {
+				rest = append(rest, [2]int{good[a], good[b]})
+			}
+		}
+	}
+	found := make([]bool, len(rest))
+	err := parallel(ctx, len(rest), workers, func(k int) {
+		i, j := rest[k][0], rest[k][1]
+		res := match.Compare(coarse[i], coarse[j], items[i].focalWork(), items[j].focalWork())
+		found[k] = res.Verified && len(res.Inliers) >= coarseMinInl
+	}, func(done int) { progress(o, "finding overlaps", done, len(rest)) })
+	if err != nil {
+		return nil, err
+	}
+	for k, f := range found {
+		if f {
+			add(rest[k][0], rest[k][1])
+		}
+	}
+	return pairs, nil
+}
+
+// subset keeps k of the features, evenly through the list (which Detect
+// orders by pyramid level and strength), so the subset keeps the spread.
+func subset(f *match.Features, k int) *match.Features {
+	n := len(f.Keypoints)
+	if n <= k {
+		return f
+	}
+	s := &match.Features{Width: f.Width, Height: f.Height}
+	for i := 0; i < k; i++ {
+		j := i * n / k
+		s.Keypoints = append(s.Keypoints, f.Keypoints[j])
+		s.Desc = append(s.Desc, f.Desc[j])
+	}
+	return s
+}
+
+// focalWork is the focal length in working pixels.
+func (l *loaded) focalWork() float64 { return l.photo.FocalPx * l.photo.WorkScale }
+
+// motion is the median displacement of the inliers between the two images,
+// as a share of the image diagonal (features are in working pixels).
+func motion(a, b *match.Features, inliers []match.Pair) float64 {
+	if len(inliers) == 0 {
+		return 1
+	}
+	d := make([]float64, 0, len(inliers))
+	for _, p := range inliers {
+		if p.A < 0 || p.A >= len(a.Keypoints) || p.B < 0 || p.B >= len(b.Keypoints) {
+			continue
+		}
+		ka, kb := a.Keypoints[p.A], b.Keypoints[p.B]
+		d = append(d, math.Hypot(ka.X-kb.X, ka.Y-kb.Y))
+	}
+	return median(d) / math.Hypot(float64(a.Width), float64(a.Height))
+}
+
+func progress(o *Options, stage string, done, total int) {
+	if o.Progress != nil {
+		o.Progress(stage, done, total)
+	}
+}
+
+// parallel runs f(0..n-1) on workers goroutines, calling step after each,
+// and stops early when ctx is cancelled.
+func parallel(ctx context.Context, n, workers int, f func(int), step func(done int)) error {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+				mu.Lock()
+				done++
+				d := done
+				mu.Unlock()
+				step(d)
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
+
+// assemble turns measurements into verdicts, problems and the summary.
+func assemble(items []loaded, pairs []PairResult) *Report {
+	r := &Report{Format: "replica-check/1", Pairs: pairs}
+	r.Photos = make([]PhotoResult, len(items))
+	var sharp, bright, rg, bg []float64
+	flash := map[bool]int{}
+	for i, it := range items {
+		pr := &r.Photos[i]
+		if it.err != nil {
+			var pe *PhotoError
+			pr.Name = filepath.Base(errName(it.err))
+			if errors.As(it.err, &pe) {
+				pr.Name = pe.Name
+			}
+			pr.Error = it.err.Error()
+			pr.Verdict = Fail
+			pr.Codes = []Code{CodeUnreadable}
+			r.add(Problem{CodeUnreadable, Fail, []string{pr.Name}, it.err.Error(),
+				"Remove it from the folder or replace it with a JPEG or PNG photo"})
+			continue
+		}
+		p := it.photo
+		q := it.q
+		pr.Name, pr.Width, pr.Height = p.Name, p.Width, p.Height
+		pr.Orientation = p.EXIF.Orientation
+		pr.FocalPx, pr.FocalSource = round1(p.FocalPx), string(p.FocalSource)
+		pr.GPS = p.EXIF.HasGPS
+		pr.Quality = &Quality{Sharpness: round1(q.Sharpness), Brightness: round3(q.Brightness), Clipped: round3(q.Clipped), Crushed: round3(q.Crushed)}
+		pr.Features = len(it.feat.Keypoints)
+		sharp = append(sharp, q.Sharpness)
+		bright = append(bright, q.Brightness)
+		if g := p.MeanRGB[1]; g > 0.02 {
+			rg = append(rg, p.MeanRGB[0]/g)
+			bg = append(bg, p.MeanRGB[2]/g)
+		}
+		if p.EXIF.FlashKnown {
+			flash[p.EXIF.FlashFired]++
+		}
+	}
+	medSharp, medBright := median(sharp), median(bright)
+	medRG, medBG := median(rg), median(bg)
+	var gps, noFocal []string
+	for i, it := range items {
+		if it.err != nil {
+			continue
+		}
+		p, q, pr := it.photo, it.q, &r.Photos[i]
+		name := p.Name
+		mp := float64(p.Width) * float64(p.Height)
+		switch {
+		case mp < lowResFail:
+			r.photo(pr, Problem{CodeLowResolution, Fail, nil, fmt.Sprintf("%s is only %d×%d pixels", name, p.Width, p.Height),
+				"Use the camera's full resolution (at least 2 megapixels) and retake it"})
+		case mp < lowResWarn:
+			r.photo(pr, Problem{CodeLowResolution, Warn, nil, fmt.Sprintf("%s is %d×%d pixels: fine detail will be lost", name, p.Width, p.Height),
+				"Use the camera's full resolution if you can"})
+		}
+		if q.Sharpness < blurryAbs || q.Sharpness < blurryRel*medSharp {
+			fix := "hold still or add light, then retake it"
+			if slow := motionRisk(p); slow != "" {
+				fix = slow
+			}
+			r.photo(pr, Problem{CodeBlurry, Fail, nil, fmt.Sprintf("%s is blurry (sharpness %.0f, the set's median is %.0f)", name, q.Sharpness, medSharp),
+				capitalize(fix)})
+		}
+		ratio := luminanceRatio(q.Brightness, medBright)
+		switch {
+		case q.Brightness < darkAbs || q.Crushed > crushedMax || ratio < 1/exposureRel:
+			r.photo(pr, Problem{CodeUnderexposed, Fail, nil, fmt.Sprintf("%s is too dark (brightness %.2f, %.0f%% of the set's)", name, q.Brightness, 100*ratio),
+				"Add light or turn off exposure compensation, then retake it"})
+		case q.Brightness > brightAbs || q.Clipped > clippedMax || ratio > exposureRel:
+			r.photo(pr, Problem{CodeOverexposed, Fail, nil, fmt.Sprintf("%s is too bright (%.0f%% of it clipped white)", name, 100*q.Clipped),
+				"Move away from direct light or lower the exposure, then retake it"})
+		}
+		if len(rg) >= 3 && p.MeanRGB[1] > 0.02 {
+			dr := p.MeanRGB[0]/p.MeanRGB[1]/medRG - 1
+			db := p.MeanRGB[2]/p.MeanRGB[1]/medBG - 1
+			if math.Abs(dr) > wbRel || math.Abs(db) > wbRel {
+				r.photo(pr, Problem{CodeWhiteBalance, Warn, nil, fmt.Sprintf("%s has a different colour cast from the rest of the set", name),
+					"Lock the white balance (or keep the same light) for the whole set"})
+			}
+		}
+		if p.FocalSource == FocalFallback {
+			noFocal = append(noFocal, name)
+		}
+		if p.EXIF.HasGPS {
+			gps = append(gps, name)
+		}
+	}
+	if len(noFocal) > 0 {
+		r.add(Problem{CodeNoFocal, Warn, noFocal, fmt.Sprintf("%d photos have no focal length in their EXIF; a guess is used", len(noFocal)),
+			"Use the camera's original files, not edited or messaged copies"})
+	}
+	if len(gps) > 0 {
+		r.add(Problem{CodeGPS, OK, gps, fmt.Sprintf("%d photos carry a GPS position", len(gps)),
+			"Nothing to do: Replica strips GPS before any photo leaves this computer"})
+	}
+	if flash[true] > 0 && flash[false] > 0 {
+		r.add(Problem{CodeFlashMixed, Warn, nil, fmt.Sprintf("The flash fired on %d photos and not on %d", flash[true], flash[false]),
+			"Use the same light for every photo: turn the flash off (or on) for all"})
+	}
+	r.setChecks(items, pairs)
+	return r
+}
+
+// setChecks adds the count, overlap, duplicate and coverage verdicts.
+func (r *Report) setChecks(items []loaded, pairs []PairResult) {
+	readable := 0
+	var order []int
+	for i, it := range items {
+		if it.err == nil {
+			readable++
+			order = append(order, i)
+		}
+	}
+	switch {
+	case readable < 8:
+		r.add(Problem{CodeTooFew, Fail, nil, fmt.Sprintf("Only %d readable photos; a part needs %d to %d", readable, MinPhotos, MaxPhotos),
+			fmt.Sprintf("Take %d more photos, walking around the part", MinPhotos-readable)})
+	case readable < MinPhotos:
+		r.add(Problem{CodeTooFew, Warn, nil, fmt.Sprintf("%d photos; %d to %d work best", readable, MinPhotos, MaxPhotos),
+			fmt.Sprintf("Take %d more photos, walking around the part", MinPhotos-readable)})
+	case readable > MaxPhotos:
+		r.add(Problem{CodeTooMany, Warn, nil, fmt.Sprintf("%d photos; more than %d make processing slower without helping", readable, MaxPhotos),
+			"Remove near-duplicates, or keep them if processing time does not matter"})
+	}
+	byPair := map[[2]int]*PairResult{}
+	var rels []relRotation
+	for k := range pairs {
+		p := &pairs[k]
+		byPair[[2]int{p.i, p.j}] = p
+		if p.Overlap && p.pose {
+			rels = append(rels, relRotation{I: p.i, J: p.j, R: p.rot})
+		}
+	}
+	for k := 1; k < len(order); k++ {
+		i, j := order[k-1], order[k]
+		p := byPair[[2]int{i, j}]
+		if p == nil {
+			continue
+		}
+		r.Photos[j].OverlapPrev = p
+		a, b := items[i].photo.Name, items[j].photo.Name
+		switch {
+		case !p.Overlap:
+			r.add(Problem{CodeGap, Fail, []string{a, b}, fmt.Sprintf("%s and %s do not overlap (%d matching points)", a, b, p.Inliers),
+				fmt.Sprintf("Take 2–3 more photos between %s and %s, moving a small step each time", a, b)})
+		case p.Score < overlapWeak:
+			r.add(Problem{CodeWeakOverlap, Warn, []string{a, b}, fmt.Sprintf("%s and %s overlap only a little (score %.2f)", a, b, p.Score),
+				fmt.Sprintf("Take a photo between %s and %s", a, b)})
+		case p.Motion < duplicateMotion:
+			r.photo(&r.Photos[j], Problem{CodeDuplicate, Warn, nil, fmt.Sprintf("%s is nearly the same as %s: the camera did not move", b, a),
+				"Delete one of them, or move a step around the part before the next photo"})
+		}
+	}
+	if n := len(order); n > 2 {
+		if p := byPair[[2]int{order[n-1], order[0]}]; p != nil {
+			r.Photos[order[0]].OverlapPrev = p
+			if !p.Overlap {
+				r.add(Problem{CodeLoopOpen, Warn, []string{p.A, p.B}, fmt.Sprintf("The last photo (%s) does not overlap the first (%s)", p.A, p.B),
+					"Finish the walk around the part where you started"})
+			}
+		}
+	}
+	r.Coverage = estimateCoverage(len(items), rels)
+	if r.Coverage.Known {
+		for _, a := range r.Coverage.Missing {
+			more := int(math.Ceil(a.Width() / coverHalf))
+			r.add(Problem{CodeCoverageGap, Fail, nil, fmt.Sprintf("No photo covers %.0f°–%.0f° around the part", a.From, a.To),
+				fmt.Sprintf("Take %d more photos from that side (%.0f° to %.0f° from where the first photo was taken)", more, a.From, a.To)})
+		}
+	} else if readable >= 3 {
+		r.add(Problem{CodeCoverageUnsure, Warn, nil, "Could not work out how far around the part the photos reach",
+			"Take photos in order while walking around the part, each overlapping the last"})
+	}
+	// Verdicts and the summary.
+	r.Ready = true
+	worst := OK
+	for _, p := range r.Problems {
+		if p.Severity == Fail {
+			r.Ready = false
+		}
+		worst = max(worst, p.Severity)
+	}
+	for i := range r.Photos {
+		for _, p := range r.Problems {
+			if p.Severity > r.Photos[i].Verdict && len(p.Photos) == 1 && p.Photos[0] == r.Photos[i].Name {
+				r.Photos[i].Verdict = p.Severity
+			}
+		}
+	}
+	cov := "coverage unknown"
+	if r.Coverage.Known && r.Coverage.Full {
+		cov = "full coverage"
+	} else if r.Coverage.Known {
+		cov = fmt.Sprintf("%.0f° of 360° covered", r.Coverage.Covered)
+	}
+	if r.Ready {
+		r.Summary = fmt.Sprintf("Ready: %d photos, %s", readable, cov)
+		if worst == Warn {
+			r.Summary += " (see warnings)"
+		}
+		return
+	}
+	var top []string
+	for _, p := range r.Problems {
+		if p.Severity == Fail && len(top) < 3 {
+			top = append(top, p.Message)
+		}
+	}
+	fails := 0
+	for _, p := range r.Problems {
+		if p.Severity == Fail {
+			fails++
+		}
+	}
+	r.Summary = fmt.Sprintf("Not ready: %d problems to fix (%s)", fails, strings.Join(top, "; "))
+}
+
+func (r *Report) add(p Problem) { r.Problems = append(r.Problems, p) }
+
+// photo records a problem of one photo.
+func (r *Report) photo(pr *PhotoResult, p Problem) {
+	p.Photos = []string{pr.Name}
+	pr.Codes = append(pr.Codes, p.Code)
+	r.add(p)
+}
+
+// motionRisk returns advice when the exposure was long for the focal length
+// (the reciprocal rule: slower than 1/f₃₅ s shakes a hand-held camera).
+func motionRisk(p *Photo) string {
+	e, f := p.EXIF.ExposureTime, p.EXIF.FocalLength35mm
+	if e <= 0 || f <= 0 || e <= 1/f {
+		return ""
+	}
+	return fmt.Sprintf("the shutter was open 1/%.0f s, too long to hold still at this focal length: add light or rest the camera on something, then retake it", 1/e)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func errName(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Path
+	}
+	return "?"
+}
+
+// naturalLess compares names with digit runs compared by value.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+// GraphFileName is the overlap graph's file name beside the photos.
+const GraphFileName = "overlap.json"
+
+// Graph is the overlap graph saved beside the photos, so the reconstruction
+// matches only the pairs worth matching.
+type Graph struct {
+	Format string      `json:"format"` // "replica-overlap/1"
+	Photos []string    `json:"photos"`
+	Pairs  []GraphPair `json:"pairs"`
+}
+
+// GraphPair is one compared pair of the overlap graph.
+type GraphPair struct {
+	A       string  `json:"a"`
+	B       string  `json:"b"`
+	Inliers int     `json:"inliers"`
+	Score   float64 `json:"score"`
+	Overlap bool    `json:"overlap"`
+}
+
+func writeGraph(path string, r *Report) error {
+	g := Graph{Format: "replica-overlap/1"}
+	for _, p := range r.Photos {
+		if p.Error == "" {
+			g.Photos = append(g.Photos, p.Name)
+		}
+	}
+	for _, p := range r.Pairs {
+		g.Pairs = append(g.Pairs, GraphPair{A: p.A, B: p.B, Inliers: p.Inliers, Score: p.Score, Overlap: p.Overlap})
+	}
+	b, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".overlap-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
