@@ -36,7 +36,7 @@ const (
 	lowResFail      = 0.3e6
 	lowResWarn      = 1.5e6
 	wbRel           = 0.15 // white balance (R/G or B/G) more than 15 % off the median
-	overlapMinInl   = 25   // verified inliers for two photos to overlap
+	overlapMinInl   = 18   // verified inliers for two photos to overlap
 	overlapWeak     = 0.15 // overlap score below this is weak
 	duplicateMotion = 0.004
 )
@@ -67,6 +67,9 @@ type PhotoResult struct {
 	// OverlapPrev is the overlap with the previous photo (for the first
 	// photo: with the last, closing the loop); nil when not compared.
 	OverlapPrev *PairResult `json:"overlap_prev,omitempty"`
+	// Azimuth is where around the part the photo was taken from, in
+	// degrees from the first photo (see Coverage); nil when unknown.
+	Azimuth *float64 `json:"azimuth_deg,omitempty"`
 	Verdict     Severity    `json:"verdict"`
 	Codes       []Code      `json:"codes,omitempty"`
 	Error       string      `json:"error,omitempty"`
@@ -83,10 +86,14 @@ type PairResult struct {
 	// Motion is the median inlier displacement as a share of the image
 	// diagonal: near 0 means the camera did not move.
 	Motion float64 `json:"motion"`
+	// Pose reports whether their relative rotation was recovered (it is
+	// not when one plane or a pure rotation explains the matches).
+	Pose bool `json:"pose"`
+	// Turn is that rotation's angle in degrees.
+	Turn float64 `json:"turn_deg,omitempty"`
 
 	i, j int
 	rot  [9]float64
-	pose bool
 }
 
 // Report is the result of checking a set of photos (`replica check --json`).
@@ -172,7 +179,7 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 		}
 		items[i].photo = p
 		items[i].q = measureQuality(p.Work)
-		items[i].feat = match.Detect(p.Work, nil)
+		items[i].feat = match.Detect(p.Work, &match.Options{MaxFeatures: maxFeatures})
 		p.Work = nil // the features and measures are all we keep
 	}, func(done int) { progress(o, "reading photos", done, len(paths)) })
 	if err != nil {
@@ -193,13 +200,17 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 		p := &pairs[k]
 		a, b := &items[p.i], &items[p.j]
 		p.A, p.B = a.photo.Name, b.photo.Name
-		res := match.Compare(a.feat, b.feat, a.focalWork(), b.focalWork())
+		res := match.CompareWith(a.feat, b.feat, a.focalWork(), b.focalWork(), matchRatio, &match.RansacOptions{Threshold: ransacThreshold})
 		p.Matches = res.Matches
 		p.Inliers = len(res.Inliers)
 		p.Score = round3(res.Overlap.Score)
 		p.Motion = round3(motion(a.feat, b.feat, res.Inliers))
 		p.Overlap = res.Verified && p.Inliers >= overlapMinInl
-		p.rot, p.pose = res.R, res.PoseOK
+		p.rot, p.Pose = res.R, res.PoseOK
+		if p.Pose {
+			ang, _ := match.RotationAngleAxis(res.R)
+			p.Turn = round1(ang * 180 / math.Pi)
+		}
 	}, func(done int) { progress(o, "verifying overlaps", done, len(pairs)) })
 	if err != nil {
 		return nil, err
@@ -219,8 +230,17 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 // of the features finds overlapping (the other ring of a capture walked
 // twice, a photo retaken later). Sets larger than globalMax photos only get
 // the window, to bound the quadratic work.
+//
+// Matching settings, tuned on real hand-held captures (monstree) where
+// neighbours differ by 2× in scale and 20–30° in viewpoint: more features
+// and a looser ratio than ORB's defaults find their overlap, and the
+// fundamental-matrix RANSAC keeps chance matches out (unrelated photos
+// verify with 0 inliers at these settings).
 const (
-	window         = 2
+	maxFeatures     = 2000
+	matchRatio      = 0.85
+	ransacThreshold = 2.5 // pixels at working resolution
+	window          = 2
 	coarseFeatures = 300
 	coarseMinInl   = 12
 	globalMax      = 80
@@ -263,7 +283,7 @@ func candidatePairs(ctx context.Context, items []loaded, good []int, workers int
 	found := make([]bool, len(rest))
 	err := parallel(ctx, len(rest), workers, func(k int) {
 		i, j := rest[k][0], rest[k][1]
-		res := match.Compare(coarse[i], coarse[j], items[i].focalWork(), items[j].focalWork())
+		res := match.CompareWith(coarse[i], coarse[j], items[i].focalWork(), items[j].focalWork(), matchRatio, &match.RansacOptions{Threshold: ransacThreshold})
 		found[k] = res.Verified && len(res.Inliers) >= coarseMinInl
 	}, func(done int) { progress(o, "finding overlaps", done, len(rest)) })
 	if err != nil {
@@ -486,10 +506,34 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 	for k := range pairs {
 		p := &pairs[k]
 		byPair[[2]int{p.i, p.j}] = p
-		if p.Overlap && p.pose {
+		if p.Overlap && p.Pose {
 			rels = append(rels, relRotation{I: p.i, J: p.j, R: p.rot})
 		}
 	}
+	// A gap is a place in the sequence that no overlapping pair spans and
+	// whose two sides are not connected at all through overlapping pairs, so
+	// the reconstruction would split there. Two consecutive photos that do
+	// not match each other but are bridged by others (a close-up between two
+	// wider shots), or that later photos link (the last photo matching the
+	// first), are not a gap.
+	pos := make(map[int]int, len(order)) // photo index → position in order
+	for k, i := range order {
+		pos[i] = k
+	}
+	bridged := make([]bool, len(order)) // bridged[k]: the step from k-1 to k is spanned
+	for _, p := range pairs {
+		if !p.Overlap {
+			continue
+		}
+		a, b := pos[p.i], pos[p.j]
+		if a > b || b-a > window {
+			continue // only neighbours bridge; the loop closure spans the ends
+		}
+		for k := a + 1; k <= b; k++ {
+			bridged[k] = true
+		}
+	}
+	comp := components(len(items), pairs)
 	for k := 1; k < len(order); k++ {
 		i, j := order[k-1], order[k]
 		p := byPair[[2]int{i, j}]
@@ -499,13 +543,13 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 		r.Photos[j].OverlapPrev = p
 		a, b := items[i].photo.Name, items[j].photo.Name
 		switch {
-		case !p.Overlap:
-			r.add(Problem{CodeGap, Fail, []string{a, b}, fmt.Sprintf("%s and %s do not overlap (%d matching points)", a, b, p.Inliers),
+		case !bridged[k] && comp[i] != comp[j]:
+			r.add(Problem{CodeGap, Fail, []string{a, b}, fmt.Sprintf("Nothing links %s to %s: they do not overlap (%d matching points), nor do the photos around them", a, b, p.Inliers),
 				fmt.Sprintf("Take 2–3 more photos between %s and %s, moving a small step each time", a, b)})
-		case p.Score < overlapWeak:
+		case p.Overlap && p.Score < overlapWeak:
 			r.add(Problem{CodeWeakOverlap, Warn, []string{a, b}, fmt.Sprintf("%s and %s overlap only a little (score %.2f)", a, b, p.Score),
 				fmt.Sprintf("Take a photo between %s and %s", a, b)})
-		case p.Motion < duplicateMotion:
+		case p.Overlap && p.Motion < duplicateMotion:
 			r.photo(&r.Photos[j], Problem{CodeDuplicate, Warn, nil, fmt.Sprintf("%s is nearly the same as %s: the camera did not move", b, a),
 				"Delete one of them, or move a step around the part before the next photo"})
 		}
@@ -520,6 +564,12 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 		}
 	}
 	r.Coverage = estimateCoverage(len(items), rels)
+	for i, a := range r.Coverage.Azimuths {
+		if r.Coverage.Known && !math.IsNaN(a) {
+			v := round1(a)
+			r.Photos[i].Azimuth = &v
+		}
+	}
 	if r.Coverage.Known {
 		for _, a := range r.Coverage.Missing {
 			more := int(math.Ceil(a.Width() / coverHalf))
@@ -572,6 +622,33 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 		}
 	}
 	r.Summary = fmt.Sprintf("Not ready: %d problems to fix (%s)", fails, strings.Join(top, "; "))
+}
+
+// components labels the photos by connected component of the graph of
+// overlapping pairs (union–find).
+func components(n int, pairs []PairResult) []int {
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, p := range pairs {
+		if p.Overlap {
+			parent[find(p.i)] = find(p.j)
+		}
+	}
+	out := make([]int, n)
+	for i := range out {
+		out[i] = find(i)
+	}
+	return out
 }
 
 func (r *Report) add(p Problem) { r.Problems = append(r.Problems, p) }

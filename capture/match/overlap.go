@@ -106,10 +106,16 @@ type Result struct {
 // recovers the relative pose for the focal lengths focalA and focalB
 // (pixels of the images the features were detected on).
 func Compare(a, b *Features, focalA, focalB float64) Result {
+	return CompareWith(a, b, focalA, focalB, DefaultRatio, nil)
+}
+
+// CompareWith is Compare with the ratio test's ratio and the RANSAC
+// options given (nil for defaults).
+func CompareWith(a, b *Features, focalA, focalB, ratio float64, o *RansacOptions) Result {
 	var r Result
-	pairs := Match(a, b, DefaultRatio)
+	pairs := Match(a, b, ratio)
 	r.Matches = len(pairs)
-	r.F, r.Inliers, r.Verified = VerifyFundamental(a, b, pairs, nil)
+	r.F, r.Inliers, r.Verified = VerifyFundamental(a, b, pairs, o)
 	if !r.Verified {
 		return r
 	}
