@@ -39,11 +39,13 @@ app: ## Build the desktop app (cgo + OpenGL) into bin/replica
 demo: deps cli ## Generate the built-in sample capture and run everything that exists so far on it
 	@echo "== synth: 30 views of the built-in bracket on the scale sheet"
 	$(BIN)/replica-cli synth --part bracket --views 30 --markers --out $(OUT)/sample
+	@echo "== check: is the sample capture ready to reconstruct?"
+	-$(BIN)/replica-cli check $(OUT)/sample --quiet
 	@echo "== markers: printable scale sheets"
 	$(BIN)/replica-cli markers --paper a4 --out $(OUT)/scale-sheet-a4.pdf
 	$(BIN)/replica-cli markers --paper letter --out $(OUT)/scale-sheet-letter.pdf
 	@echo
-	@echo "Sample capture (30 JPEGs + groundtruth.json + groundtruth.stl): $(abspath $(OUT)/sample)"
+	@echo "Sample capture (30 JPEGs + groundtruth.json + groundtruth.stl + overlap.json): $(abspath $(OUT)/sample)"
 	@echo "Scale sheets: $(abspath $(OUT))/scale-sheet-a4.pdf, $(abspath $(OUT))/scale-sheet-letter.pdf"
 
 .PHONY: run
@@ -75,6 +77,20 @@ bench-synth: cli ## Time `replica synth`: 30 views at 1600x1200 against the 30 s
 	$(BIN)/replica-cli synth --part bracket --views 30 --width 1600 --height 1200 --quiet --out $(OUT)/bench-synth >/dev/null || exit 1; \
 	end=$$EPOCHREALTIME; \
 	awk -v s=$$start -v e=$$end -v c=$$(nproc) 'BEGIN{t=e-s; printf "synth 30 views 1600x1200 on %d cores: %.1f s; budget 30 s; ratio %.2f\n", c, t, t/30}'
+
+MONSTREE ?= ../shared/datasets/monstree
+.PHONY: bench-check
+bench-check: cli ## Time `replica check` on the monstree photos (12 MP) against COLMAP's CPU SIFT on two of them
+	@if [ ! -d "$(MONSTREE)" ]; then echo "bench-check: $(MONSTREE) not found (set MONSTREE=DIR)"; exit 1; fi
+	@n=$$(ls $(MONSTREE)/*.JPG | wc -l); rm -rf $(OUT)/bench-check; mkdir -p $(OUT)/bench-check/img; \
+	ls $(MONSTREE)/*.JPG | head -2 | xargs -n1 basename > $(OUT)/bench-check/list.txt; \
+	s=$$EPOCHREALTIME; $(BIN)/replica-cli check $(MONSTREE) --no-graph --quiet >/dev/null; e=$$EPOCHREALTIME; \
+	c0=$$EPOCHREALTIME; colmap feature_extractor --database_path $(OUT)/bench-check/db.db --image_path $(MONSTREE) \
+		--image_list_path $(OUT)/bench-check/list.txt --SiftExtraction.use_gpu 0 >/dev/null 2>&1 || exit 1; c1=$$EPOCHREALTIME; \
+	awk -v s=$$s -v e=$$e -v c0=$$c0 -v c1=$$c1 -v n=$$n -v p=$$(nproc) 'BEGIN{ t=e-s; c=(c1-c0)/2; \
+		printf "replica check, %d photos of 12 MP on %d cores: %.1f s (%.2f s a photo)\n", n, p, t, t/n; \
+		printf "colmap feature_extractor (CPU SIFT): %.1f s a photo\n", c; \
+		printf "ratio: check is %.1fx faster a photo (budget: at least 15x)\n", c/(t/n) }'
 
 .PHONY: fuzz
 fuzz: ## Run every fuzzer for FUZZTIME each (default 60s)

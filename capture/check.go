@@ -70,9 +70,9 @@ type PhotoResult struct {
 	// Azimuth is where around the part the photo was taken from, in
 	// degrees from the first photo (see Coverage); nil when unknown.
 	Azimuth *float64 `json:"azimuth_deg,omitempty"`
-	Verdict     Severity    `json:"verdict"`
-	Codes       []Code      `json:"codes,omitempty"`
-	Error       string      `json:"error,omitempty"`
+	Verdict Severity `json:"verdict"`
+	Codes   []Code   `json:"codes,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // PairResult is how well two photos overlap.
@@ -241,9 +241,9 @@ const (
 	matchRatio      = 0.85
 	ransacThreshold = 2.5 // pixels at working resolution
 	window          = 2
-	coarseFeatures = 300
-	coarseMinInl   = 12
-	globalMax      = 80
+	coarseFeatures  = 300
+	coarseMinInl    = 12
+	globalMax       = 80
 )
 
 // candidatePairs picks the pairs worth a full comparison, in order.
@@ -386,10 +386,10 @@ func assemble(items []loaded, pairs []PairResult) *Report {
 		if it.err != nil {
 			var pe *PhotoError
 			pr.Name = filepath.Base(errName(it.err))
-			if errors.As(it.err, &pe) {
-				pr.Name = pe.Name
-			}
 			pr.Error = it.err.Error()
+			if errors.As(it.err, &pe) {
+				pr.Name, pr.Error = pe.Name, pe.Reason
+			}
 			pr.Verdict = Fail
 			pr.Codes = []Code{CodeUnreadable}
 			r.add(Problem{CodeUnreadable, Fail, []string{pr.Name}, it.err.Error(),

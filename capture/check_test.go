@@ -1,0 +1,150 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/replica3d/replica/assets"
+	"github.com/replica3d/replica/pipeline/synth"
+)
+
+// synthSet renders a capture for the checks at the default 1600×1200.
+func synthSet(t *testing.T, part string, mod func(*synth.Options)) string {
+	t.Helper()
+	b, _ := assets.Part(part)
+	spec, err := synth.ParseSpec(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := synth.DefaultOptions()
+	o.MeshCell = 4
+	if mod != nil {
+		mod(&o)
+	}
+	dir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func codesOf(r *Report, name string) []Code {
+	for _, p := range r.Photos {
+		if p.Name == name {
+			return p.Codes
+		}
+	}
+	return nil
+}
+
+func logReport(t *testing.T, r *Report) {
+	t.Helper()
+	for _, p := range r.Photos {
+		ov := ""
+		if p.OverlapPrev != nil {
+			ov = fmt.Sprintf("inl %d score %.2f motion %.3f", p.OverlapPrev.Inliers, p.OverlapPrev.Score, p.OverlapPrev.Motion)
+		}
+		t.Logf("%s sharp %.0f bright %.2f clip %.3f feat %d %s %v", p.Name, p.Quality.Sharpness, p.Quality.Brightness, p.Quality.Clipped, p.Features, ov, p.Codes)
+	}
+	for _, p := range r.Problems {
+		t.Logf("%v", p)
+	}
+	t.Logf("coverage %+v; %s", r.Coverage, r.Summary)
+}
+
+// TestCheckBadInput puts broken files among good photos: each broken one
+// gets a clear per-file error and the rest of the set is still checked.
+func TestCheckBadInput(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := assets.Part("bracket")
+	spec, _ := synth.ParseSpec(bytes.NewReader(b))
+	o := synth.DefaultOptions()
+	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = 4, 1, 800, 600, 4
+	o.Distance = 400
+	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(filepath.Join(dir, "view_001.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := append([]byte(nil), good...)
+	if i := bytes.Index(huge, []byte{0xFF, 0xC0}); i > 0 { // SOF0: height, width at +5, +7
+		huge[i+5], huge[i+6], huge[i+7], huge[i+8] = 0xEA, 0x60, 0xEA, 0x60 // 60000×60000
+	} else {
+		t.Fatal("no SOF0 marker in the synthetic JPEG")
+	}
+	bad := map[string][]byte{
+		"notes.jpg":     []byte("this is not a photo"),
+		"empty.jpg":     nil,
+		"truncated.jpg": good[:len(good)/3],
+		"huge.jpg":      huge,
+		"fake.png":      []byte("\x89PNG\r\n\x1a\n garbage"),
+	}
+	for name, data := range bad {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := CheckDir(context.Background(), dir, &Options{GraphFile: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, p := range r.Photos {
+		seen[p.Name] = true
+		_, isBad := bad[p.Name]
+		switch {
+		case isBad && (p.Error == "" || !slices.Contains(p.Codes, CodeUnreadable)):
+			t.Errorf("%s: error %q, codes %v; want an unreadable error", p.Name, p.Error, p.Codes)
+		case !isBad && p.Error != "":
+			t.Errorf("%s: %s", p.Name, p.Error)
+		case !isBad && p.Quality == nil:
+			t.Errorf("%s was not checked", p.Name)
+		}
+		if isBad {
+			t.Logf("%s: %s", p.Name, p.Error)
+		}
+	}
+	if len(seen) != 4+len(bad) {
+		t.Errorf("report has %d photos, want %d", len(seen), 4+len(bad))
+	}
+	if r.Ready {
+		t.Errorf("a set with unreadable files is reported ready")
+	}
+}
+
+func TestCheckEmptyAndMissing(t *testing.T) {
+	r, err := CheckDir(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ready || len(r.Problems) == 0 || r.Problems[0].Code != CodeTooFew {
+		t.Errorf("empty folder: ready %v, problems %v; want not ready, %s", r.Ready, r.Problems, CodeTooFew)
+	}
+	if _, err := CheckDir(context.Background(), filepath.Join(t.TempDir(), "nope"), nil); err == nil {
+		t.Errorf("CheckDir of a missing folder succeeded")
+	}
+}
+
+func TestNaturalOrder(t *testing.T) {
+	names := []string{"IMG_10.jpg", "IMG_9.jpg", "IMG_100.jpg", "IMG_1.jpg", "a.jpg"}
+	slices.SortFunc(names, func(a, b string) int {
+		if naturalLess(a, b) {
+			return -1
+		}
+		if naturalLess(b, a) {
+			return 1
+		}
+		return 0
+	})
+	want := []string{"IMG_1.jpg", "IMG_9.jpg", "IMG_10.jpg", "IMG_100.jpg", "a.jpg"}
+	if !slices.Equal(names, want) {
+		t.Errorf("natural order = %v, want %v", names, want)
+	}
+}
