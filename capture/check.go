@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -38,7 +39,8 @@ const (
 	wbRel           = 0.15 // white balance (R/G or B/G) more than 15 % off the median
 	overlapMinInl   = 18   // verified inliers for two photos to overlap
 	overlapWeak     = 0.15 // overlap score below this is weak
-	duplicateMotion = 0.004
+	duplicateMotion = 0.004 // median inlier motion, share of the diagonal
+	duplicateThumb  = 3.0   // mean absolute difference of the thumbnails, 8-bit levels
 )
 
 // Options tune a check. The zero value (or nil) means defaults.
@@ -206,6 +208,11 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 		p.Score = round3(res.Overlap.Score)
 		p.Motion = round3(motion(a.feat, b.feat, res.Inliers))
 		p.Overlap = res.Verified && p.Inliers >= overlapMinInl
+		// The same view twice defeats the fundamental matrix (no motion,
+		// no epipolar geometry); the thumbnails tell.
+		if d := thumbDiff(a.photo.Thumb, b.photo.Thumb); d >= 0 && d < duplicateThumb {
+			p.Overlap, p.Motion = true, 0
+		}
 		p.rot, p.Pose = res.R, res.PoseOK
 		if p.Pose {
 			ang, _ := match.RotationAngleAxis(res.R)
@@ -315,6 +322,30 @@ func subset(f *match.Features, k int) *match.Features {
 
 // focalWork is the focal length in working pixels.
 func (l *loaded) focalWork() float64 { return l.photo.FocalPx * l.photo.WorkScale }
+
+// thumbDiff is the mean absolute difference of two thumbnails in 8-bit
+// levels, or −1 when their sizes differ.
+func thumbDiff(a, b *image.Gray) float64 {
+	if a == nil || b == nil || a.Bounds().Size() != b.Bounds().Size() {
+		return -1
+	}
+	w, h := a.Bounds().Dx(), a.Bounds().Dy()
+	if w*h == 0 {
+		return -1
+	}
+	sum := 0
+	for y := 0; y < h; y++ {
+		ra, rb := a.Pix[y*a.Stride:y*a.Stride+w], b.Pix[y*b.Stride:y*b.Stride+w]
+		for x := range ra {
+			d := int(ra[x]) - int(rb[x])
+			if d < 0 {
+				d = -d
+			}
+			sum += d
+		}
+	}
+	return float64(sum) / float64(w*h)
+}
 
 // motion is the median displacement of the inliers between the two images,
 // as a share of the image diagonal (features are in working pixels).
@@ -546,12 +577,12 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 		case !bridged[k] && comp[i] != comp[j]:
 			r.add(Problem{CodeGap, Fail, []string{a, b}, fmt.Sprintf("Nothing links %s to %s: they do not overlap (%d matching points), nor do the photos around them", a, b, p.Inliers),
 				fmt.Sprintf("Take 2–3 more photos between %s and %s, moving a small step each time", a, b)})
-		case p.Overlap && p.Score < overlapWeak:
-			r.add(Problem{CodeWeakOverlap, Warn, []string{a, b}, fmt.Sprintf("%s and %s overlap only a little (score %.2f)", a, b, p.Score),
-				fmt.Sprintf("Take a photo between %s and %s", a, b)})
 		case p.Overlap && p.Motion < duplicateMotion:
 			r.photo(&r.Photos[j], Problem{CodeDuplicate, Warn, nil, fmt.Sprintf("%s is nearly the same as %s: the camera did not move", b, a),
 				"Delete one of them, or move a step around the part before the next photo"})
+		case p.Overlap && p.Score < overlapWeak:
+			r.add(Problem{CodeWeakOverlap, Warn, []string{a, b}, fmt.Sprintf("%s and %s overlap only a little (score %.2f)", a, b, p.Score),
+				fmt.Sprintf("Take a photo between %s and %s", a, b)})
 		}
 	}
 	if n := len(order); n > 2 {

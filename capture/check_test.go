@@ -148,3 +148,41 @@ func TestNaturalOrder(t *testing.T) {
 		t.Errorf("natural order = %v, want %v", names, want)
 	}
 }
+
+// TestCheckDuplicate copies a photo next to itself: the copy is flagged as a
+// duplicate, and not as a gap.
+func TestCheckDuplicate(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := assets.Part("bracket")
+	spec, _ := synth.ParseSpec(bytes.NewReader(b))
+	o := synth.DefaultOptions()
+	o.Views, o.Rings, o.MeshCell = 12, 1, 4
+	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "view_005.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "view_005b.jpg"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := CheckDir(context.Background(), dir, &Options{GraphFile: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codesOf(r, "view_005b.jpg"); !slices.Contains(got, CodeDuplicate) {
+		logReport(t, r)
+		t.Errorf("view_005b.jpg codes %v, want %s", got, CodeDuplicate)
+	}
+	for _, p := range r.Problems {
+		if p.Code == CodeGap && slices.Contains(p.Photos, "view_005b.jpg") {
+			t.Errorf("duplicate reported as a gap: %v", p)
+		}
+	}
+	for _, p := range r.Photos {
+		if p.Name != "view_005b.jpg" && len(p.Codes) > 0 {
+			t.Errorf("clean photo %s flagged %v", p.Name, p.Codes)
+		}
+	}
+}

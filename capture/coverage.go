@@ -32,6 +32,10 @@ type Coverage struct {
 // reconstruction, so the arc between them is a gap.
 const coverHalf = 20.0
 
+// minMissing is the narrowest arc reported missing: azimuths are estimated
+// to a few degrees, so a sliver between two photos 41° apart is noise.
+const minMissing = 15.0
+
 // relRotation is the rotation from photo I's camera frame to photo J's
 // (x_J = R·x_I + t), from a verified pair.
 type relRotation struct {
@@ -153,7 +157,7 @@ func estimateCoverage(n int, rels []relRotation) Coverage {
 			next += 360
 		}
 		gap := next - placed[k]
-		if gap > 2*coverHalf {
+		if gap > 2*coverHalf+minMissing {
 			from := math.Mod(placed[k]+coverHalf, 360)
 			to := math.Mod(next-coverHalf, 360)
 			c.Missing = append(c.Missing, Arc{From: from, To: to})
