@@ -1,0 +1,60 @@
+package capture
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestCheckMonstree checks the 23 real iPhone photos of ../shared/datasets
+// /monstree: orientation applied, GPS noted, no photo blurry or badly
+// exposed, every photo read.
+func TestCheckMonstree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("checks 23 photos of 12 MP; skipped in -short mode")
+	}
+	dir := filepath.Join("..", "..", "shared", "datasets", "monstree") // from capture/ in the checkout
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Skip("../shared/datasets/monstree (23 real iPhone 7 photos) not found next to the repository; skipping")
+	}
+	r, err := CheckDir(context.Background(), dir, &Options{GraphFile: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logReport(t, r)
+	if len(r.Photos) != 23 {
+		t.Fatalf("%d photos, want 23", len(r.Photos))
+	}
+	portrait := 0
+	for _, p := range r.Photos {
+		if p.Error != "" {
+			t.Errorf("%s: %s", p.Name, p.Error)
+			continue
+		}
+		if p.Height > p.Width {
+			portrait++
+		}
+		if !p.GPS {
+			t.Errorf("%s: GPS not noted", p.Name)
+		}
+		for _, c := range []Code{CodeBlurry, CodeUnderexposed, CodeOverexposed, CodeLowResolution, CodeUnreadable} {
+			if slices.Contains(p.Codes, c) {
+				t.Errorf("%s flagged %s", p.Name, c)
+			}
+		}
+	}
+	if portrait != 19 {
+		t.Errorf("%d photos upright in portrait, want 19 (their EXIF says Rotate 90 CW)", portrait)
+	}
+	var gps bool
+	for _, p := range r.Problems {
+		if p.Code == CodeGPS && len(p.Photos) == 23 && p.Severity == OK {
+			gps = true
+		}
+	}
+	if !gps {
+		t.Errorf("no %s note naming all 23 photos", CodeGPS)
+	}
+}
