@@ -66,8 +66,52 @@ func BenchmarkRelativePose(b *testing.B) {
 	b.ReportMetric(float64(len(in)), "inliers")
 }
 
+// planarBench is a flat scene seen from two cameras 20° apart around it:
+// 300 pairs, 20% of them mismatches.
+var planarBench = planarConfig{elevA: 35, elevB: 40, azA: 30, dAz: 20, rollA: 2, rollB: -2, f: 1000, n: 300, outliers: 0.2, noise: 0.5, seed: 2}
+
+// BenchmarkPlanarPose recovers the pose of planarBench: homography
+// RANSAC, decomposition and the choice of solution.
+func BenchmarkPlanarPose(b *testing.B) {
+	s := makePlanarScene(b, planarBench)
+	up := [3]float64{0, -1, 0}
+	b.ReportAllocs()
+	for b.Loop() {
+		PlanarPose(s.a, s.b, s.pairs, s.f, s.f, up)
+	}
+	b.ReportMetric(float64(len(s.pairs)), "pairs")
+}
+
+// BenchmarkFitHomography is the RANSAC part of BenchmarkPlanarPose.
+func BenchmarkFitHomography(b *testing.B) {
+	s := makePlanarScene(b, planarBench)
+	b.ReportAllocs()
+	var in []Pair
+	for b.Loop() {
+		_, in, _ = FitHomography(s.a, s.b, s.pairs, nil)
+	}
+	b.ReportMetric(float64(len(in)), "inliers")
+}
+
+func BenchmarkDecomposeHomography(b *testing.B) {
+	R := rotation([3]float64{0.1, 1, 0.2}, 20)
+	N := [3]float64{0, -0.6, 0.8}
+	T := [3]float64{-0.3, 0.05, 0.1}
+	var Hn [9]float64
+	for i := range 3 {
+		for j := range 3 {
+			Hn[3*i+j] = R[3*i+j] + T[i]*N[j]
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		DecomposeHomography(Hn)
+	}
+}
+
 // BenchmarkCompare is the overlap verdict for a pair whose features exist:
-// match, verify, overlap and pose.
+// match, verify, overlap and pose; the pair is a planar warp, so the pose
+// comes from the homography after RelativePose turns it down.
 func BenchmarkCompare(b *testing.B) {
 	fa, fb := benchPair()
 	b.ReportAllocs()

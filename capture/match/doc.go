@@ -60,8 +60,20 @@
 // of both cameras, and refines it by Levenberg–Marquardt (H&Z §A6.2) on a
 // Cauchy loss of the Sampson distances.
 //
+// Where RelativePose refuses because one plane holds most of the points,
+// as the mat and the printed sheet under a part do, [PlanarPose] recovers
+// the motion from the plane instead: [FitHomography] fits a homography by
+// RANSAC on the normalised DLT (H&Z §4.4, Algorithm 4.2) with the transfer
+// error, [DecomposeHomography] splits the calibrated homography into its
+// four (R, t/d, n) readings by the SVD-based method of Faugeras and
+// Lustman (IJPRAI 1988; Ma, Soatto, Košecká and Sastry, An Invitation to
+// 3-D Vision, §5.3.3), the visibility constraint (Malis and Vargas, INRIA
+// RR-6303, 2007) leaves two, and a hint of which way is up picks the one
+// whose plane is seen from above.
+//
 // [Overlap] scores the pair by its inlier count and by the share of each
-// image the inliers cover; [Compare] runs everything.
+// image the inliers cover; [Compare] runs everything, falling back on
+// PlanarPose when RelativePose fails.
 //
 // # Conventions
 //

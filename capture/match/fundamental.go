@@ -25,7 +25,7 @@ const (
 	DefaultMinInliers = 15
 )
 
-// RansacOptions tunes [VerifyFundamental]. A nil *RansacOptions means all
+// RansacOptions tunes [VerifyFundamental] and [FitHomography]. A nil *RansacOptions means all
 // defaults; a zero or negative field means that field's default, except
 // Seed, where zero is a seed like any other.
 type RansacOptions struct {

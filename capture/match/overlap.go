@@ -95,16 +95,31 @@ type Result struct {
 	Overlap OverlapScore
 	// PoseOK reports whether R and T were recovered.
 	PoseOK bool
+	// PoseFromPlane reports that R and T come from the homography of the
+	// plane most inliers lie on ([PlanarPose]) because [RelativePose]
+	// turned the pair down, as it does for a part on a mat.
+	PoseFromPlane bool
 	// R and T move points from camera a to camera b, x_b = R·x_a + T, T
-	// of unit length; see RelativePose.
+	// of unit length (zero for a pure rotation found from a plane); see
+	// RelativePose and PlanarPose.
 	R [9]float64
 	T [3]float64
 }
+
+// defaultUp is the up hint of [CompareWith] for [PlanarPose]: upright
+// photos, taken from above the plane the part stands on.
+var defaultUp = [3]float64{0, -1, 0}
 
 // Compare matches a against b with DefaultRatio, verifies the matches with
 // a fundamental matrix under default RansacOptions, scores the overlap and
 // recovers the relative pose for the focal lengths focalA and focalB
 // (pixels of the images the features were detected on).
+//
+// The pose comes from [RelativePose]. When that fails and a homography
+// ([FitHomography], under the same options) explains a majority of the
+// inliers, it comes from the homography instead ([PlanarPose], with up
+// (0, −1, 0): upright photos from above the plane), and PoseFromPlane is
+// set.
 func Compare(a, b *Features, focalA, focalB float64) Result {
 	return CompareWith(a, b, focalA, focalB, DefaultRatio, nil)
 }
@@ -121,5 +136,15 @@ func CompareWith(a, b *Features, focalA, focalB, ratio float64, o *RansacOptions
 	}
 	r.Overlap = Overlap(a, b, r.Inliers)
 	r.R, r.T, r.PoseOK = RelativePose(a, b, r.Inliers, focalA, focalB)
+	if r.PoseOK || !validFocal(focalA) || !validFocal(focalB) {
+		return r
+	}
+	H, hin, ok := FitHomography(a, b, r.Inliers, o)
+	if !ok || 2*len(hin) <= len(r.Inliers) {
+		return r
+	}
+	if R, t, _, ok := planarPose(a, b, H, hin, focalA, focalB, defaultUp); ok {
+		r.R, r.T, r.PoseOK, r.PoseFromPlane = R, t, true, true
+	}
 	return r
 }
