@@ -36,9 +36,10 @@ const (
 	exposureRel     = 2.0  // linear brightness more than this factor off the set's median
 	lowResFail      = 0.3e6
 	lowResWarn      = 1.5e6
-	wbRel           = 0.15 // white balance (R/G or B/G) more than 15 % off the median
-	overlapMinInl   = 18   // verified inliers for two photos to overlap
-	overlapWeak     = 0.15 // overlap score below this is weak
+	wbRel           = 0.15  // white balance (R/G or B/G) more than 15 % off the median
+	overlapMinInl   = 18    // verified inliers for two photos to overlap
+	overlapWeak     = 0.15  // overlap score below this is weak
+	poseMinInl      = 30    // inliers for a pair's rotation to place photos
 	duplicateMotion = 0.004 // median inlier motion, share of the diagonal
 	duplicateThumb  = 3.0   // mean absolute difference of the thumbnails, 8-bit levels
 )
@@ -537,7 +538,9 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 	for k := range pairs {
 		p := &pairs[k]
 		byPair[[2]int{p.i, p.j}] = p
-		if p.Overlap && p.Pose {
+		// Only well-supported rotations place photos: one wrong link would
+		// misplace every photo beyond it.
+		if p.Overlap && p.Pose && p.Score >= overlapWeak && p.Inliers >= poseMinInl {
 			rels = append(rels, relRotation{I: p.i, J: p.j, R: p.rot})
 		}
 	}
@@ -602,10 +605,20 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 		}
 	}
 	if r.Coverage.Known {
+		ref := "the first photo"
+		if i := r.Coverage.Reference; i > 0 && i < len(r.Photos) {
+			ref = r.Photos[i].Name
+		}
 		for _, a := range r.Coverage.Missing {
 			more := int(math.Ceil(a.Width() / coverHalf))
-			r.add(Problem{CodeCoverageGap, Fail, nil, fmt.Sprintf("No photo covers %.0f°–%.0f° around the part", a.From, a.To),
-				fmt.Sprintf("Take %d more photos from that side (%.0f° to %.0f° from where the first photo was taken)", more, a.From, a.To)})
+			// A wide arc missing among many placed photos is certain; with
+			// few placed, photos not placed may cover it.
+			sev := Warn
+			if r.Coverage.Placed >= 8 && a.Width() >= 45 {
+				sev = Fail
+			}
+			r.add(Problem{CodeCoverageGap, sev, nil, fmt.Sprintf("No photo covers %.0f°–%.0f° around the part (measured from %s, in the direction you walked)", a.From, a.To, ref),
+				fmt.Sprintf("Take %d more photos from that side", more)})
 		}
 	} else if readable >= 3 {
 		r.add(Problem{CodeCoverageUnsure, Warn, nil, "Could not work out how far around the part the photos reach",

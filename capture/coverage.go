@@ -19,8 +19,13 @@ type Coverage struct {
 	// Azimuths of the photos placed, in degrees from the first photo, in
 	// [0, 360); NaN (null in JSON) for photos not connected to the first.
 	Azimuths []float64 `json:"-"`
-	// Placed counts the photos connected to the first by overlapping pairs.
-	Placed int `json:"placed"`
+	// Placed counts the photos placed: the largest group linked by
+	// overlapping pairs with a recovered rotation. Azimuths are measured from
+	// photo Reference (the group's first), so the first photo when it is in it.
+	Placed    int  `json:"placed"`
+	Reference int  `json:"reference"`
+	Partial   bool `json:"partial"` // some photos could not be placed
+
 	// Covered is the share of the circle within coverHalf of some photo, in degrees.
 	Covered float64 `json:"covered_deg"`
 	// Missing lists the arcs no photo covers.
@@ -78,25 +83,44 @@ func estimateCoverage(n int, rels []relRotation) Coverage {
 		adj[r.I] = append(adj[r.I], edge{r.J, r.R})
 		adj[r.J] = append(adj[r.J], edge{r.I, transpose3(r.R)})
 	}
-	abs3 := make([]*[9]float64, n) // camera orientations: x_i = abs3[i]·x_0
-	abs3[0] = &[9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}
-	queue := []int{0}
+	// Walk every component; keep the largest (the first photo's on ties).
+	var abs3 []*[9]float64 // camera orientations: x_i = abs3[i]·x_ref
 	var placedIdx []int
-	for len(queue) > 0 {
-		i := queue[0]
-		queue = queue[1:]
-		placedIdx = append(placedIdx, i)
-		for _, e := range adj[i] {
-			if abs3[e.to] == nil {
-				m := mul3(e.R, *abs3[i])
-				abs3[e.to] = &m
-				queue = append(queue, e.to)
+	seen := make([]bool, n)
+	for start := 0; start < n; start++ {
+		if seen[start] {
+			continue
+		}
+		orient := make([]*[9]float64, n)
+		orient[start] = &[9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}
+		seen[start] = true
+		queue := []int{start}
+		var comp []int
+		for len(queue) > 0 {
+			i := queue[0]
+			queue = queue[1:]
+			comp = append(comp, i)
+			for _, e := range adj[i] {
+				if orient[e.to] == nil {
+					m := mul3(e.R, *orient[i])
+					orient[e.to] = &m
+					seen[e.to] = true
+					queue = append(queue, e.to)
+				}
 			}
 		}
+		if len(comp) > len(placedIdx) {
+			abs3, placedIdx = orient, comp
+		}
 	}
+	ref := placedIdx[0]
+	c.Reference = ref
 	c.Placed = len(placedIdx)
-	// Too few photos linked to the first to say where the rest are.
-	if c.Placed < 3 || 5*c.Placed < 3*n {
+	c.Partial = c.Placed < n
+	// Too few photos linked to say anything. Two rings walked one after the
+	// other that no pair links are two components of half the photos each:
+	// each still spans the whole circle, so half is enough.
+	if c.Placed < 3 || 5*c.Placed < 2*n {
 		return c
 	}
 	// Rows of abs3[i] are camera i's axes in photo 0's frame.
@@ -123,7 +147,7 @@ func estimateCoverage(n int, rels []relRotation) Coverage {
 		d := v[0]*up[0] + v[1]*up[1] + v[2]*up[2]
 		return [3]float64{v[0] - d*up[0], v[1] - d*up[1], v[2] - d*up[2]}
 	}
-	e1 := normalize3(horiz(0))
+	e1 := normalize3(horiz(ref))
 	e2 := cross3(up, e1)
 	raw := make([]float64, n)
 	for _, i := range placedIdx {
