@@ -53,9 +53,12 @@ run: deps app ## Start the desktop app
 	$(BIN)/replica
 
 .PHONY: test
-test: ## go vet, then every test with the race detector (colmap tests run when colmap is installed)
+test: ## go vet, every test with the race detector, then the slow capture acceptance tests without it
 	$(GO) vet ./...
 	$(GO) test -race -timeout 60m ./...
+	@# The capture acceptance tests render and decode dozens of full-size photos:
+	@# under -race they skip themselves, so they run here without it.
+	$(GO) test -count=1 -timeout 30m -run 'Synthetic|Monstree|Duplicate' ./capture/
 
 .PHONY: test-short
 test-short: ## Quick tests only (skips the colmap integration tests)

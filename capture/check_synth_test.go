@@ -11,6 +11,9 @@ import (
 )
 
 func TestCheckCleanSyntheticSets(t *testing.T) {
+	if raceEnabled {
+		t.Skip("renders or decodes dozens of full-size photos, too slow under the race detector; make test runs it again without -race")
+	}
 	if testing.Short() {
 		t.Skip("renders two synthetic captures; skipped in -short mode")
 	}
@@ -39,6 +42,9 @@ func TestCheckCleanSyntheticSets(t *testing.T) {
 }
 
 func TestCheckDegradedSyntheticSet(t *testing.T) {
+	if raceEnabled {
+		t.Skip("renders or decodes dozens of full-size photos, too slow under the race detector; make test runs it again without -race")
+	}
 	if testing.Short() {
 		t.Skip("renders a synthetic capture; skipped in -short mode")
 	}

@@ -152,6 +152,9 @@ func TestNaturalOrder(t *testing.T) {
 // TestCheckDuplicate copies a photo next to itself: the copy is flagged as a
 // duplicate, and not as a gap.
 func TestCheckDuplicate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("renders or decodes dozens of full-size photos, too slow under the race detector; make test runs it again without -race")
+	}
 	dir := t.TempDir()
 	b, _ := assets.Part("bracket")
 	spec, _ := synth.ParseSpec(bytes.NewReader(b))

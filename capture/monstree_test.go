@@ -12,6 +12,9 @@ import (
 // /monstree: orientation applied, GPS noted, no photo blurry or badly
 // exposed, every photo read.
 func TestCheckMonstree(t *testing.T) {
+	if raceEnabled {
+		t.Skip("renders or decodes dozens of full-size photos, too slow under the race detector; make test runs it again without -race")
+	}
 	if testing.Short() {
 		t.Skip("checks 23 photos of 12 MP; skipped in -short mode")
 	}
