@@ -34,45 +34,54 @@ func Match(a, b *Features, ratio float64) []Pair {
 	if !(ratio > 0) {
 		ratio = DefaultRatio
 	}
-	bd := b.Desc
-	// Nearest neighbour in a of every descriptor of b, for the cross check.
-	bBest := make([]int32, len(bd))
-	bIdx := make([]int32, len(bd))
-	for j := range bBest {
-		bBest[j] = math.MaxInt32
-	}
+	// Nearest and second nearest neighbour in b of every descriptor of a.
 	type nn struct{ j, d1, d2 int32 }
 	aNN := make([]nn, len(a.Desc))
-	for i, da := range a.Desc {
-		d1, d2, best := int32(math.MaxInt32), int32(math.MaxInt32), int32(-1)
-		bBest := bBest[:len(bd)]
-		bIdx := bIdx[:len(bd)]
-		for j := range bd {
-			db := &bd[j]
-			d := int32(bits.OnesCount64(da[0]^db[0]) + bits.OnesCount64(da[1]^db[1]) +
-				bits.OnesCount64(da[2]^db[2]) + bits.OnesCount64(da[3]^db[3]))
-			if d < d2 {
-				if d < d1 {
-					d1, d2, best = d, d1, int32(j)
-				} else {
-					d2 = d
-				}
-			}
-			if d < bBest[j] {
-				bBest[j], bIdx[j] = d, int32(i)
-			}
-		}
-		aNN[i] = nn{best, d1, d2}
+	for i := range a.Desc {
+		j, d1, d2 := nearest(&a.Desc[i], b.Desc)
+		aNN[i] = nn{j, d1, d2}
 	}
+	// The cross check needs the nearest neighbour in a of the descriptors
+	// of b that some descriptor of a picked and that pass the ratio test:
+	// they are few, so this costs a fraction of the first pass.
+	back := make(map[int32]int32)
 	var pairs []Pair
 	for i, n := range aNN {
-		if n.j < 0 || bIdx[n.j] != int32(i) {
+		if n.j < 0 {
 			continue
 		}
 		if ratio < 1 && n.d2 != math.MaxInt32 && !(float64(n.d1) < ratio*float64(n.d2)) {
 			continue
 		}
-		pairs = append(pairs, Pair{A: i, B: int(n.j), Distance: int(n.d1)})
+		r, ok := back[n.j]
+		if !ok {
+			r, _, _ = nearest(&b.Desc[n.j], a.Desc)
+			back[n.j] = r
+		}
+		if r == int32(i) {
+			pairs = append(pairs, Pair{A: i, B: int(n.j), Distance: int(n.d1)})
+		}
 	}
 	return pairs
+}
+
+// nearest returns the index of the descriptor of ds nearest to d, its
+// distance and the distance of the second nearest (MaxInt32 when absent);
+// the first of equally near ones wins.
+func nearest(d *[4]uint64, ds [][4]uint64) (best, d1, d2 int32) {
+	d1, d2, best = math.MaxInt32, math.MaxInt32, -1
+	x0, x1, x2, x3 := d[0], d[1], d[2], d[3]
+	for j := range ds {
+		e := &ds[j]
+		v := int32(bits.OnesCount64(x0^e[0]) + bits.OnesCount64(x1^e[1]) +
+			bits.OnesCount64(x2^e[2]) + bits.OnesCount64(x3^e[3]))
+		if v < d2 {
+			if v < d1 {
+				d1, d2, best = v, d1, int32(j)
+			} else {
+				d2 = v
+			}
+		}
+	}
+	return best, d1, d2
 }

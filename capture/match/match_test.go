@@ -141,3 +141,65 @@ func TestMatchImages(t *testing.T) {
 		t.Errorf("%d pairs, %d within 3 px of the warp; want 150 pairs, 80%% of them right", len(m), good)
 	}
 }
+
+// refMatch is Match written plainly: all distances, then both checks.
+func refMatch(a, b [][4]uint64, ratio float64) []Pair {
+	var out []Pair
+	for i := range a {
+		d1, d2, best := 1<<30, 1<<30, -1
+		for j := range b {
+			d := hamming(&a[i], &b[j])
+			switch {
+			case d < d1:
+				d1, d2, best = d, d1, j
+			case d < d2:
+				d2 = d
+			}
+		}
+		if best < 0 || (d2 != 1<<30 && !(float64(d1) < ratio*float64(d2))) {
+			continue
+		}
+		back, e1 := -1, 1<<30
+		for k := range a {
+			if d := hamming(&a[k], &b[best]); d < e1 {
+				back, e1 = k, d
+			}
+		}
+		if back == i {
+			out = append(out, Pair{A: i, B: best, Distance: d1})
+		}
+	}
+	return out
+}
+
+// TestMatchEqualsReference compares Match with refMatch on descriptors
+// with many near and equal distances, where ties and the order of the
+// checks matter.
+func TestMatchEqualsReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for trial := range 20 {
+		na, nb := 1+rng.IntN(120), 1+rng.IntN(120)
+		seeds := make([][4]uint64, 1+rng.IntN(10))
+		for i := range seeds {
+			seeds[i] = randomDesc(rng)
+		}
+		gen := func(n int) [][4]uint64 {
+			d := make([][4]uint64, n)
+			for i := range d {
+				d[i] = flip(rng, seeds[rng.IntN(len(seeds))], rng.IntN(12))
+			}
+			return d
+		}
+		a, b := gen(na), gen(nb)
+		for _, ratio := range []float64{0.7, DefaultRatio, 0.95} {
+			got := Match(descFeatures(a), descFeatures(b), ratio)
+			want := refMatch(a, b, ratio)
+			if len(got) == 0 && len(want) == 0 {
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("trial %d, ratio %g: Match found %d pairs, the reference %d\ngot  %v\nwant %v", trial, ratio, len(got), len(want), got, want)
+			}
+		}
+	}
+}

@@ -288,6 +288,39 @@ func TestDetectOptions(t *testing.T) {
 	}
 }
 
+// TestDetectUpright: upright descriptors are the steered ones of keypoints
+// with angle 0, and AlsoUpright adds them to the steered ones of the same
+// keypoints.
+func TestDetectUpright(t *testing.T) {
+	img := renderTexture(640, 480, 13)
+	steered := Detect(img, nil)
+	up := Detect(img, &Options{Upright: true})
+	both := Detect(img, &Options{AlsoUpright: true})
+	if steered.AsUpright() != nil || up.AsUpright() != nil {
+		t.Errorf("AsUpright of features without upright descriptors is not nil")
+	}
+	if len(up.Keypoints) == 0 || !reflect.DeepEqual(both.Desc, steered.Desc) || !reflect.DeepEqual(both.Keypoints, steered.Keypoints) {
+		t.Fatalf("AlsoUpright changed the keypoints or steered descriptors")
+	}
+	u := both.AsUpright()
+	if u == nil || !reflect.DeepEqual(u.Desc, up.Desc) || u.UprightDesc != nil {
+		t.Fatalf("AsUpright descriptors differ from those of Upright")
+	}
+	for i, k := range up.Keypoints {
+		if k.Angle != 0 {
+			t.Fatalf("upright keypoint %d has angle %g", i, k.Angle)
+		}
+		k.Angle = steered.Keypoints[i].Angle
+		if k != steered.Keypoints[i] {
+			t.Fatalf("upright keypoint %d = %+v, steered %+v", i, k, steered.Keypoints[i])
+		}
+	}
+	empty := Detect(image.NewGray(image.Rect(0, 0, 10, 10)), &Options{AlsoUpright: true})
+	if empty.AsUpright() != nil && len(empty.AsUpright().Desc) != 0 {
+		t.Errorf("upright descriptors on an image too small for keypoints")
+	}
+}
+
 // TestDetectConcurrent runs Detect from several goroutines, which share
 // the pool of scratch buffers, on images of different sizes.
 func TestDetectConcurrent(t *testing.T) {
