@@ -1,6 +1,9 @@
 # Replica — run `make help` for the list of targets.
 SHELL := /bin/bash
 GO ?= go
+# x86-64-v2 (every x86-64 CPU since 2009) compiles bits.OnesCount64 to one
+# POPCNT instruction: feature matching runs 1.7 times faster.
+export GOAMD64 ?= v2
 BIN := bin
 OUT ?= out
 # Debian packages the build, tests and demo need. Keep in sync with the README.
@@ -58,7 +61,7 @@ test: ## go vet, every test with the race detector, then the slow capture accept
 	$(GO) test -race -timeout 60m ./...
 	@# The capture acceptance tests render and decode dozens of full-size photos:
 	@# under -race they skip themselves, so they run here without it.
-	$(GO) test -count=1 -timeout 30m -run 'Synthetic|Monstree|Duplicate' ./capture/
+	$(GO) test -count=1 -timeout 30m -run 'Synthetic|Monstree|Duplicate|Isolated' ./capture/
 
 .PHONY: test-short
 test-short: ## Quick tests only (skips the colmap integration tests)

@@ -182,7 +182,7 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 		}
 		items[i].photo = p
 		items[i].q = measureQuality(p.Work)
-		items[i].feat = match.Detect(p.Work, &match.Options{MaxFeatures: maxFeatures})
+		items[i].feat = match.Detect(p.Work, &match.Options{MaxFeatures: maxFeatures, AlsoUpright: true})
 		p.Work = nil // the features and measures are all we keep
 	}, func(done int) { progress(o, "reading photos", done, len(paths)) })
 	if err != nil {
@@ -199,30 +199,22 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = parallel(ctx, len(pairs), workers, func(k int) {
-		p := &pairs[k]
-		a, b := &items[p.i], &items[p.j]
-		p.A, p.B = a.photo.Name, b.photo.Name
-		res := match.CompareWith(a.feat, b.feat, a.focalWork(), b.focalWork(), matchRatio, &match.RansacOptions{Threshold: ransacThreshold})
-		p.Matches = res.Matches
-		p.Inliers = len(res.Inliers)
-		p.Score = round3(res.Overlap.Score)
-		p.Motion = round3(motion(a.feat, b.feat, res.Inliers))
-		p.Overlap = res.Verified && p.Inliers >= overlapMinInl
-		// The same view twice defeats the fundamental matrix (no motion,
-		// no epipolar geometry); the thumbnails tell.
-		if d := thumbDiff(a.photo.Thumb, b.photo.Thumb); d >= 0 && d < duplicateThumb {
-			p.Overlap, p.Motion = true, 0
-		}
-		p.rot, p.Pose = res.R, res.PoseOK
-		if p.Pose {
-			ang, _ := match.RotationAngleAxis(res.R)
-			p.Turn = round1(ang * 180 / math.Pi)
-		}
-	}, func(done int) { progress(o, "verifying overlaps", done, len(pairs)) })
-	if err != nil {
+	compare := func(pairs []PairResult, stage string) error {
+		return parallel(ctx, len(pairs), workers, func(k int) {
+			comparePair(&pairs[k], items)
+		}, func(done int) { progress(o, stage, done, len(pairs)) })
+	}
+	if err := compare(pairs, "verifying overlaps"); err != nil {
 		return nil, err
 	}
+	// Steps of the sequence that no verified pair of neighbours spans get
+	// a second chance: photos further apart may still link them (a
+	// close-up between two wider shots, a photo the matcher found too hard).
+	rescue := rescuePairs(good, pairs)
+	if err := compare(rescue, "linking gaps"); err != nil {
+		return nil, err
+	}
+	pairs = append(pairs, rescue...)
 	r := assemble(items, pairs)
 	if o.GraphFile != "" && o.GraphFile != "-" && len(good) > 0 {
 		if err := writeGraph(o.GraphFile, r); err != nil {
@@ -233,8 +225,90 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 	return r, nil
 }
 
+// comparePair matches and verifies one pair of loaded photos.
+func comparePair(p *PairResult, items []loaded) {
+	a, b := &items[p.i], &items[p.j]
+	p.A, p.B = a.photo.Name, b.photo.Name
+	ro := &match.RansacOptions{Threshold: ransacThreshold}
+	res := match.CompareWith(a.feat, b.feat, a.focalWork(), b.focalWork(), matchRatio, ro)
+	// A weak pair gets a second try with the upright descriptors; the
+	// better of the two stands.
+	if !res.Verified || len(res.Inliers) < strongInl {
+		if ua, ub := a.feat.AsUpright(), b.feat.AsUpright(); ua != nil && ub != nil {
+			if up := match.CompareWith(ua, ub, a.focalWork(), b.focalWork(), matchRatio, ro); up.Verified && (!res.Verified || len(up.Inliers) > len(res.Inliers)) {
+				res = up
+			}
+		}
+	}
+	p.Matches = res.Matches
+	p.Inliers = len(res.Inliers)
+	p.Score = round3(res.Overlap.Score)
+	p.Motion = round3(motion(a.feat, b.feat, res.Inliers))
+	p.Overlap = res.Verified && p.Inliers >= overlapMinInl
+	// The same view twice defeats the fundamental matrix (no motion, no
+	// epipolar geometry); the thumbnails tell.
+	if d := thumbDiff(a.photo.Thumb, b.photo.Thumb); d >= 0 && d < duplicateThumb {
+		p.Overlap, p.Motion = true, 0
+	}
+	p.rot, p.Pose = res.R, res.PoseOK
+	if p.Pose {
+		ang, _ := match.RotationAngleAxis(res.R)
+		p.Turn = round1(ang * 180 / math.Pi)
+	}
+}
+
+// rescuePairs returns the pairs, not yet compared, of photos up to reach
+// apart in the sequence good that would span a step no overlapping pair of
+// photos up to window apart spans.
+func rescuePairs(good []int, pairs []PairResult) []PairResult {
+	pos := make(map[int]int, len(good))
+	for k, i := range good {
+		pos[i] = k
+	}
+	spanned := spannedSteps(len(good), pos, pairs, window)
+	done := map[[2]int]bool{}
+	for _, p := range pairs {
+		done[[2]int{p.i, p.j}] = true
+	}
+	var out []PairResult
+	for k := 1; k < len(good); k++ {
+		if spanned[k] {
+			continue
+		}
+		for a := max(0, k-reach); a < k; a++ {
+			for b := k; b < len(good) && b-a <= reach; b++ {
+				if b-a > window && !done[[2]int{good[a], good[b]}] {
+					done[[2]int{good[a], good[b]}] = true
+					out = append(out, PairResult{i: good[a], j: good[b]})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// spannedSteps reports for each position k of a sequence whether an
+// overlapping pair of photos at most d apart spans the step from k−1 to
+// k. pos maps photo index to position; pairs whose photos are not in pos
+// are ignored.
+func spannedSteps(n int, pos map[int]int, pairs []PairResult, d int) []bool {
+	spanned := make([]bool, n)
+	for _, p := range pairs {
+		a, okA := pos[p.i]
+		b, okB := pos[p.j]
+		if !p.Overlap || !okA || !okB || a > b || b-a > d {
+			continue
+		}
+		for k := a + 1; k <= b; k++ {
+			spanned[k] = true
+		}
+	}
+	return spanned
+}
+
 // Candidate pairs: consecutive photos and the ones after them (window), the
-// last with the first, and any other pair a quick comparison of a subset
+// last with the first (and, later, photos further apart around a step that
+// these leave unspanned: see rescuePairs), and any other pair a quick comparison of a subset
 // of the features finds overlapping (the other ring of a capture walked
 // twice, a photo retaken later). Sets larger than globalMax photos only get
 // the window, to bound the quadratic work.
@@ -245,10 +319,12 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 // fundamental-matrix RANSAC keeps chance matches out (unrelated photos
 // verify with 0 inliers at these settings).
 const (
-	maxFeatures     = 2000
+	maxFeatures     = 3000
+	strongInl       = 80 // inliers above which a pair needs no second try
 	matchRatio      = 0.85
 	ransacThreshold = 2.5 // pixels at working resolution
-	window          = 2
+	window          = 2   // neighbours compared in every set
+	reach           = 4   // … and, around a step they leave unspanned, this far
 	coarseFeatures  = 300
 	coarseMinInl    = 12
 	globalMax       = 80
@@ -544,30 +620,52 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 			rels = append(rels, relRotation{I: p.i, J: p.j, R: p.rot})
 		}
 	}
-	// A gap is a place in the sequence that no overlapping pair spans and
-	// whose two sides are not connected at all through overlapping pairs, so
-	// the reconstruction would split there. Two consecutive photos that do
-	// not match each other but are bridged by others (a close-up between two
-	// wider shots), or that later photos link (the last photo matching the
-	// first), are not a gap.
-	pos := make(map[int]int, len(order)) // photo index → position in order
-	for k, i := range order {
-		pos[i] = k
-	}
-	bridged := make([]bool, len(order)) // bridged[k]: the step from k-1 to k is spanned
+	// A photo that overlaps no other is left out of the model: it is
+	// flagged on its own and the gaps are looked for among the rest.
+	linked := make([]bool, len(items))
 	for _, p := range pairs {
-		if !p.Overlap {
+		if p.Overlap {
+			linked[p.i], linked[p.j] = true, true
+		}
+	}
+	var seq []int // readable photos that overlap another, in order
+	for k, i := range order {
+		if linked[i] || len(order) < 2 {
+			seq = append(seq, i)
 			continue
 		}
-		a, b := pos[p.i], pos[p.j]
-		if a > b || b-a > window {
-			continue // only neighbours bridge; the loop closure spans the ends
+		name := items[i].photo.Name
+		fix := "Retake it closer to the photos around it, or delete it"
+		if k > 0 {
+			fix = fmt.Sprintf("Take 2–3 photos between %s and %s, or delete it", items[order[k-1]].photo.Name, name)
 		}
-		for k := a + 1; k <= b; k++ {
-			bridged[k] = true
-		}
+		r.photo(&r.Photos[i], Problem{CodeIsolated, Warn, nil, fmt.Sprintf("%s overlaps no other photo: the model will leave it out", name), fix})
 	}
+	// A gap is a place in the sequence that no overlapping pair of nearby
+	// photos spans and whose two sides are not connected at all through
+	// overlapping pairs, so the reconstruction would split there. Two
+	// consecutive photos that do not match each other but are bridged by
+	// others (a close-up between two wider shots), or that later photos
+	// link (the last photo matching the first), are not a gap.
+	pos := make(map[int]int, len(seq)) // photo index → position in seq
+	for k, i := range seq {
+		pos[i] = k
+	}
+	spanned := spannedSteps(len(seq), pos, pairs, reach)
 	comp := components(len(items), pairs)
+	for k := 1; k < len(seq); k++ {
+		i, j := seq[k-1], seq[k]
+		if spanned[k] || comp[i] == comp[j] {
+			continue
+		}
+		a, b := items[i].photo.Name, items[j].photo.Name
+		inl := 0
+		if p := byPair[[2]int{i, j}]; p != nil {
+			inl = p.Inliers
+		}
+		r.add(Problem{CodeGap, Fail, []string{a, b}, fmt.Sprintf("Nothing links %s to %s: they do not overlap (%d matching points), nor do the photos around them", a, b, inl),
+			fmt.Sprintf("Take 2–3 more photos between %s and %s, moving a small step each time", a, b)})
+	}
 	for k := 1; k < len(order); k++ {
 		i, j := order[k-1], order[k]
 		p := byPair[[2]int{i, j}]
@@ -577,9 +675,6 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 		r.Photos[j].OverlapPrev = p
 		a, b := items[i].photo.Name, items[j].photo.Name
 		switch {
-		case !bridged[k] && comp[i] != comp[j]:
-			r.add(Problem{CodeGap, Fail, []string{a, b}, fmt.Sprintf("Nothing links %s to %s: they do not overlap (%d matching points), nor do the photos around them", a, b, p.Inliers),
-				fmt.Sprintf("Take 2–3 more photos between %s and %s, moving a small step each time", a, b)})
 		case p.Overlap && p.Motion < duplicateMotion:
 			r.photo(&r.Photos[j], Problem{CodeDuplicate, Warn, nil, fmt.Sprintf("%s is nearly the same as %s: the camera did not move", b, a),
 				"Delete one of them, or move a step around the part before the next photo"})

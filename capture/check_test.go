@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,5 +190,88 @@ func TestCheckDuplicate(t *testing.T) {
 		if p.Name != "view_005b.jpg" && len(p.Codes) > 0 {
 			t.Errorf("clean photo %s flagged %v", p.Name, p.Codes)
 		}
+	}
+}
+
+// TestCheckIsolated puts a photo of something else (noise) in the middle
+// of a ring: it is flagged as isolated, and neither it nor the step over
+// it is a gap.
+func TestCheckIsolated(t *testing.T) {
+	if raceEnabled {
+		t.Skip("renders or decodes dozens of full-size photos, too slow under the race detector; make test runs it again without -race")
+	}
+	dir := t.TempDir()
+	b, _ := assets.Part("bracket")
+	spec, _ := synth.ParseSpec(bytes.NewReader(b))
+	o := synth.DefaultOptions()
+	o.Views, o.Rings, o.MeshCell = 16, 1, 4
+	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
+		t.Fatal(err)
+	}
+	noise := image.NewGray(image.Rect(0, 0, 1600, 1200))
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range noise.Pix {
+		noise.Pix[i] = uint8(rng.IntN(256))
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, noise, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "view_007b.jpg"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := CheckDir(context.Background(), dir, &Options{GraphFile: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codesOf(r, "view_007b.jpg"); !slices.Contains(got, CodeIsolated) {
+		logReport(t, r)
+		t.Errorf("view_007b.jpg codes %v, want %s", got, CodeIsolated)
+	}
+	for _, p := range r.Problems {
+		if p.Code == CodeGap {
+			logReport(t, r)
+			t.Errorf("gap reported: %v", p)
+		}
+	}
+	for _, p := range r.Photos {
+		if p.Name != "view_007b.jpg" && slices.Contains(p.Codes, CodeIsolated) {
+			t.Errorf("%s flagged %s", p.Name, CodeIsolated)
+		}
+	}
+}
+
+// TestRescuePairs: a step that no overlapping pair of neighbours spans
+// gets the pairs of photos up to reach apart across it, not compared yet.
+func TestRescuePairs(t *testing.T) {
+	good := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	var pairs []PairResult
+	for k := range good {
+		for d := 1; d <= window && k+d < len(good); d++ {
+			// Photos 0–3 and 4–7 overlap among themselves only.
+			pairs = append(pairs, PairResult{i: k, j: k + d, Overlap: (k < 4) == (k+d < 4)})
+		}
+	}
+	got := rescuePairs(good, pairs)
+	var ij [][2]int
+	for _, p := range got {
+		ij = append(ij, [2]int{p.i, p.j})
+	}
+	want := [][2]int{{0, 4}, {1, 4}, {1, 5}, {2, 5}, {2, 6}, {3, 6}, {3, 7}}
+	slices.SortFunc(ij, func(a, b [2]int) int { return (a[0]-b[0])*100 + a[1] - b[1] })
+	if !slices.Equal(ij, want) {
+		t.Errorf("rescue pairs %v, want %v", ij, want)
+	}
+	// Once one of them overlaps, the step is spanned.
+	pairs = append(pairs, PairResult{i: 2, j: 5, Overlap: true})
+	pos := map[int]int{}
+	for k, i := range good {
+		pos[i] = k
+	}
+	if s := spannedSteps(len(good), pos, pairs, reach); !s[4] || s[0] {
+		t.Errorf("spanned %v, want the step to 4 spanned and the first position not", s)
+	}
+	if got := rescuePairs(good, pairs[:len(pairs)-1]); len(got) != len(want) {
+		t.Errorf("rescue pairs changed: %d", len(got))
 	}
 }

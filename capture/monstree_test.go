@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +11,8 @@ import (
 
 // TestCheckMonstree checks the 23 real iPhone photos of ../shared/datasets
 // /monstree: orientation applied, GPS noted, no photo blurry or badly
-// exposed, every photo read.
+// exposed, every photo read, and every gap reported where frames of the
+// original sequence (IMG_1024 … IMG_1065) are missing from the set.
 func TestCheckMonstree(t *testing.T) {
 	if raceEnabled {
 		t.Skip("renders or decodes dozens of full-size photos, too slow under the race detector; make test runs it again without -race")
@@ -60,4 +62,27 @@ func TestCheckMonstree(t *testing.T) {
 	if !gps {
 		t.Errorf("no %s note naming all 23 photos", CodeGPS)
 	}
+	for _, p := range r.Problems {
+		if p.Code != CodeGap {
+			continue
+		}
+		if len(p.Photos) != 2 {
+			t.Errorf("gap names %v, want the two photos around it", p.Photos)
+			continue
+		}
+		a, b := frame(t, p.Photos[0]), frame(t, p.Photos[1])
+		if b-a < 2 {
+			t.Errorf("gap reported between consecutive frames %s and %s: %s", p.Photos[0], p.Photos[1], p.Message)
+		}
+	}
+}
+
+// frame is the number in IMG_NNNN.JPG.
+func frame(t *testing.T, name string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscanf(name, "IMG_%d.JPG", &n); err != nil {
+		t.Fatalf("photo name %q: %v", name, err)
+	}
+	return n
 }

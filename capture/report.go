@@ -63,6 +63,7 @@ const (
 	CodeWhiteBalance   Code = "white-balance-inconsistent"
 	CodeFlashMixed     Code = "flash-mixed" // flash fired on some photos and not others
 	CodeGap            Code = "gap"         // two consecutive photos do not overlap
+	CodeIsolated       Code = "isolated"    // a photo overlaps no other one
 	CodeWeakOverlap    Code = "weak-overlap"
 	CodeLoopOpen       Code = "loop-open"    // the last photo does not overlap the first
 	CodeCoverageGap    Code = "coverage-gap" // an arc around the part has no photo
