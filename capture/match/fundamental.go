@@ -1,8 +1,10 @@
 package match
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Defaults for [RansacOptions].
@@ -111,18 +113,9 @@ func VerifyFundamental(a, b *Features, m []Pair, o *RansacOptions) (F [9]float64
 	// RANSAC would have drawn an all-inlier sample of it by then with
 	// probability Confidence. Pairs that share no geometry stop early.
 	need := min(opt.MaxIterations, iterations(opt.MinInliers, n, 8, opt.Confidence))
+	ps := newProsac(pairs, opt.MaxIterations)
 	for it := 0; it < need; it++ {
-		for k := 0; k < len(idx); {
-			j := rng.IntN(n)
-			dup := false
-			for _, q := range idx[:k] {
-				dup = dup || q == j
-			}
-			if !dup {
-				idx[k] = j
-				k++
-			}
-		}
+		ps.sample(rng, &idx)
 		if !e.minimal(&idx, &hyp) {
 			continue
 		}
@@ -207,6 +200,72 @@ func finite(v ...float64) bool {
 		}
 	}
 	return true
+}
+
+// prosac draws the samples of VerifyFundamental progressively (PROSAC,
+// Chum & Matas 2005): pairs are ranked by descriptor distance, and the
+// first samples come from the few best-ranked pairs, the set growing
+// until samples come from all of them. Correct matches tend to have the
+// smaller distances, so a pair whose matches are mostly wrong (a weak
+// overlap: 20 correct among 160) is found in hundreds of samples instead
+// of the millions uniform sampling would need. The growth follows the
+// paper: T_n = T_N·C(n, 8)/C(N, 8), the n-th best pair joins at sample
+// T′_n, with T_N = prosacSpan × MaxIterations so that by the last
+// sample nearly all pairs take part.
+type prosac struct {
+	order   []int   // pair indices, best first
+	n       int     // size of the current top set
+	tn      float64 // T_n
+	tnPrime float64 // T′_n
+	drawn   int
+}
+
+// prosacSpan sets T_N, the sample count after which PROSAC draws
+// uniformly, as a multiple of MaxIterations.
+const prosacSpan = 4
+
+func newProsac(pairs []Pair, maxIter int) *prosac {
+	p := &prosac{order: make([]int, len(pairs)), n: 8, tnPrime: 1}
+	for i := range p.order {
+		p.order[i] = i
+	}
+	slices.SortStableFunc(p.order, func(i, j int) int { return cmp.Compare(pairs[i].Distance, pairs[j].Distance) })
+	N := len(pairs)
+	p.tn = float64(prosacSpan) * float64(maxIter)
+	for i := range 8 {
+		p.tn *= float64(8-i) / float64(N-i)
+	}
+	return p
+}
+
+// sample fills idx with 8 distinct pair indices: the newest pair of the
+// top set and 7 others from it, or 8 from all pairs once the set holds
+// them all.
+func (p *prosac) sample(rng *rand.Rand, idx *[8]int) {
+	p.drawn++
+	N := len(p.order)
+	for float64(p.drawn) >= p.tnPrime && p.n < N {
+		next := p.tn * float64(p.n+1) / float64(p.n+1-8)
+		p.tnPrime += math.Ceil(next - p.tn)
+		p.tn = next
+		p.n++
+	}
+	k, pool := 0, p.n
+	if p.n < N {
+		idx[0] = p.order[p.n-1]
+		k, pool = 1, p.n-1
+	}
+	for k < len(idx) {
+		j := p.order[rng.IntN(pool)]
+		dup := false
+		for _, q := range idx[:k] {
+			dup = dup || q == j
+		}
+		if !dup {
+			idx[k] = j
+			k++
+		}
+	}
 }
 
 // iterations is the number of samples of size s needed to draw one
