@@ -40,6 +40,7 @@ const (
 	overlapMinInl   = 18    // verified inliers for two photos to overlap
 	overlapWeak     = 0.15  // overlap score below this is weak
 	poseMinInl      = 30    // inliers for a pair's rotation to place photos
+	maxTurn         = 60.0  // degrees: a larger relative rotation does not place photos
 	duplicateMotion = 0.004 // median inlier motion, share of the diagonal
 	duplicateThumb  = 3.0   // mean absolute difference of the thumbnails, 8-bit levels
 )
@@ -95,8 +96,9 @@ type PairResult struct {
 	// Turn is that rotation's angle in degrees.
 	Turn float64 `json:"turn_deg,omitempty"`
 
-	i, j int
-	rot  [9]float64
+	i, j  int
+	rot   [9]float64
+	plane bool // the rotation comes from a homography (match.Result.PoseFromPlane)
 }
 
 // Report is the result of checking a set of photos (`replica check --json`).
@@ -229,7 +231,7 @@ func Check(ctx context.Context, paths []string, o *Options) (*Report, error) {
 func comparePair(p *PairResult, items []loaded) {
 	a, b := &items[p.i], &items[p.j]
 	p.A, p.B = a.photo.Name, b.photo.Name
-	ro := &match.RansacOptions{Threshold: ransacThreshold}
+	ro := &match.RansacOptions{Threshold: ransacThreshold, MaxIterations: ransacIter}
 	res := match.CompareWith(a.feat, b.feat, a.focalWork(), b.focalWork(), matchRatio, ro)
 	// A weak pair gets a second try with the upright descriptors; the
 	// better of the two stands.
@@ -250,7 +252,7 @@ func comparePair(p *PairResult, items []loaded) {
 	if d := thumbDiff(a.photo.Thumb, b.photo.Thumb); d >= 0 && d < duplicateThumb {
 		p.Overlap, p.Motion = true, 0
 	}
-	p.rot, p.Pose = res.R, res.PoseOK
+	p.rot, p.Pose, p.plane = res.R, res.PoseOK, res.PoseFromPlane
 	if p.Pose {
 		ang, _ := match.RotationAngleAxis(res.R)
 		p.Turn = round1(ang * 180 / math.Pi)
@@ -320,7 +322,8 @@ func spannedSteps(n int, pos map[int]int, pairs []PairResult, d int) []bool {
 // verify with 0 inliers at these settings).
 const (
 	maxFeatures     = 3000
-	strongInl       = 80 // inliers above which a pair needs no second try
+	strongInl       = 80   // inliers above which a pair needs no second try
+	ransacIter      = 5000 // samples at most: PROSAC finds weak pairs early
 	matchRatio      = 0.85
 	ransacThreshold = 2.5 // pixels at working resolution
 	window          = 2   // neighbours compared in every set
@@ -616,7 +619,7 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 		byPair[[2]int{p.i, p.j}] = p
 		// Only well-supported rotations place photos: one wrong link would
 		// misplace every photo beyond it.
-		if p.Overlap && p.Pose && p.Score >= overlapWeak && p.Inliers >= poseMinInl {
+		if trusted(p) {
 			rels = append(rels, relRotation{I: p.i, J: p.j, R: p.rot})
 		}
 	}
@@ -760,7 +763,25 @@ func (r *Report) setChecks(items []loaded, pairs []PairResult) {
 			fails++
 		}
 	}
-	r.Summary = fmt.Sprintf("Not ready: %d problems to fix (%s)", fails, strings.Join(top, "; "))
+	plural := "s"
+	if fails == 1 {
+		plural = ""
+	}
+	r.Summary = fmt.Sprintf("Not ready: %d problem%s to fix (%s)", fails, plural, strings.Join(top, "; "))
+}
+
+// trusted reports whether a pair's rotation may place photos: it overlaps
+// well, with enough inliers, and turns by a plausible angle. Photos more
+// than maxTurn apart rarely match but by chance or on the flat mat the
+// part stands on, whose homography can then be decomposed the wrong way
+// (seen on rendered captures: 35–46 inliers, rotations 80–90° off), so
+// those pairs, and rotations from a plane with few inliers, do not count;
+// their photos are placed through their neighbours.
+func trusted(p *PairResult) bool {
+	if !p.Overlap || !p.Pose || p.Score < overlapWeak || p.Inliers < poseMinInl || p.Turn > maxTurn {
+		return false
+	}
+	return !p.plane || p.Inliers >= 2*poseMinInl
 }
 
 // components labels the photos by connected component of the graph of

@@ -2,6 +2,8 @@ package capture
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,5 +89,24 @@ func TestCheckDegradedSyntheticSet(t *testing.T) {
 	}
 	if !gap {
 		t.Errorf("the skipped arc is not reported as %s", CodeCoverageGap)
+	}
+	// The arcs named, turned back into the renderer's azimuths through the
+	// reference photo's true azimuth, lie within the skipped arc.
+	b, err := os.ReadFile(filepath.Join(dir, "groundtruth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr synth.Truth
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	ref := tr.Views[r.Coverage.Reference].Azimuth
+	for _, a := range r.Coverage.Missing {
+		from, to := math.Mod(a.From+ref, 360), math.Mod(a.To+ref, 360)
+		inside := func(x float64) bool { return math.Mod(x-100+360, 360) <= 70+5 }
+		if !inside(from) || !inside(to) {
+			t.Errorf("missing arc %.0f°–%.0f° from %s is %.0f°–%.0f° around the part, outside the skipped 100°–170°",
+				a.From, a.To, r.Photos[r.Coverage.Reference].Name, from, to)
+		}
 	}
 }
