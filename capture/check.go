@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ const (
 	lowResFail      = 0.3e6
 	lowResWarn      = 1.5e6
 	wbRel           = 0.15  // white balance (R/G or B/G) more than 15 % off the median
+	lightingSpread  = 1.6   // linear brightness of the bright tenth over the dark tenth (0.7 EV)
 	overlapMinInl   = 18    // verified inliers for two photos to overlap
 	overlapWeak     = 0.15  // overlap score below this is weak
 	poseMinInl      = 30    // inliers for a pair's rotation to place photos
@@ -528,6 +530,7 @@ func assemble(items []loaded, pairs []PairResult) *Report {
 	medSharp, medBright := median(sharp), median(bright)
 	medRG, medBG := median(rg), median(bg)
 	var gps, noFocal []string
+	var steady []float64 // brightness of the photos not badly exposed
 	for i, it := range items {
 		if it.err != nil {
 			continue
@@ -559,6 +562,8 @@ func assemble(items []loaded, pairs []PairResult) *Report {
 		case q.Brightness > brightAbs || q.Clipped > clippedMax || ratio > exposureRel:
 			r.photo(pr, Problem{CodeOverexposed, Fail, nil, fmt.Sprintf("%s is too bright (%.0f%% of it clipped white)", name, 100*q.Clipped),
 				"Move away from direct light or lower the exposure, then retake it"})
+		default:
+			steady = append(steady, q.Brightness)
 		}
 		if len(rg) >= 3 && p.MeanRGB[1] > 0.02 {
 			dr := p.MeanRGB[0]/p.MeanRGB[1]/medRG - 1
@@ -582,6 +587,10 @@ func assemble(items []loaded, pairs []PairResult) *Report {
 	if len(gps) > 0 {
 		r.add(Problem{CodeGPS, OK, gps, fmt.Sprintf("%d photos carry a GPS position", len(gps)),
 			"Nothing to do: Replica strips GPS before any photo leaves this computer"})
+	}
+	if lo, hi, ok := spread(steady); ok && luminanceRatio(hi, lo) > lightingSpread {
+		r.add(Problem{CodeLighting, Warn, nil, fmt.Sprintf("The light changes across the set: the brighter photos are %.1f times as bright as the darker ones", luminanceRatio(hi, lo)),
+			"Keep the same light for every photo: avoid moving shadows and changing daylight, or lock the exposure"})
 	}
 	if flash[true] > 0 && flash[false] > 0 {
 		r.add(Problem{CodeFlashMixed, Warn, nil, fmt.Sprintf("The flash fired on %d photos and not on %d", flash[true], flash[false]),
@@ -834,6 +843,19 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// spread returns the 10th and 90th percentiles of xs (nearest rank), or
+// false for fewer than 5 values: the spread of the bulk of a set. The
+// photos flagged as badly exposed are left out of xs: they are reported
+// on their own.
+func spread(xs []float64) (lo, hi float64, ok bool) {
+	if len(xs) < 5 {
+		return 0, 0, false
+	}
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s) - 1
+	return s[int(math.Floor(0.1*float64(n)))], s[int(math.Ceil(0.9*float64(n)))], true
 }
 
 func median(xs []float64) float64 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/replica3d/replica/assets"
+	"github.com/replica3d/replica/capture/match"
 	"github.com/replica3d/replica/pipeline/synth"
 )
 
@@ -273,5 +274,47 @@ func TestRescuePairs(t *testing.T) {
 	}
 	if got := rescuePairs(good, pairs[:len(pairs)-1]); len(got) != len(want) {
 		t.Errorf("rescue pairs changed: %d", len(got))
+	}
+}
+
+// fakeSet is n readable photos of 12 MP with the given brightnesses and
+// otherwise unremarkable measures, for the set checks.
+func fakeSet(bright []float64) []loaded {
+	items := make([]loaded, len(bright))
+	for i, b := range bright {
+		items[i] = loaded{
+			photo: &Photo{Name: fmt.Sprintf("p%02d.jpg", i), Width: 4000, Height: 3000, MeanRGB: [3]float64{b, b, b}, FocalPx: 3000, FocalSource: FocalEXIF35mm},
+			q:     Quality{Sharpness: 150, Brightness: b},
+			feat:  &match.Features{},
+		}
+	}
+	return items
+}
+
+func TestLightingSpread(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		bright []float64
+		want   bool
+	}{
+		{"steady", []float64{0.5, 0.51, 0.49, 0.5, 0.52, 0.48, 0.5, 0.5, 0.51, 0.5}, false},
+		{"one dark photo", []float64{0.5, 0.51, 0.49, 0.5, 0.2, 0.48, 0.5, 0.5, 0.51, 0.5}, false},
+		{"sun and cloud", []float64{0.6, 0.35, 0.6, 0.35, 0.6, 0.35, 0.6, 0.35, 0.6, 0.35}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := assemble(fakeSet(tc.bright), nil)
+			got := false
+			for _, p := range r.Problems {
+				if p.Code == CodeLighting {
+					got = true
+					if p.Severity != Warn {
+						t.Errorf("%s has severity %s, want warn", p.Code, p.Severity)
+					}
+				}
+			}
+			if got != tc.want {
+				t.Errorf("%s reported: %v, want %v (%v)", CodeLighting, got, tc.want, r.Problems)
+			}
+		})
 	}
 }

@@ -14,7 +14,7 @@ type Quality struct {
 	// mean gradient magnitude on the image's edges, in the sharpest quarter
 	// of its tiles, × 100. It does not depend on contrast or brightness;
 	// blurring a photo by a Gaussian of sigma pixels divides it by about
-	// √(1 + sigma²). Sharp photos score roughly 40–80.
+	// √(1 + sigma²). Sharp photos score roughly 120–250.
 	Sharpness float64 `json:"sharpness"`
 	// Brightness is the mean luminance in [0, 1] (sRGB coded).
 	Brightness float64 `json:"brightness"`
