@@ -71,10 +71,11 @@ func Match(a, b *Features, ratio float64) []Pair {
 func nearest(d *[4]uint64, ds [][4]uint64) (best, d1, d2 int32) {
 	d1, d2, best = math.MaxInt32, math.MaxInt32, -1
 	x0, x1, x2, x3 := d[0], d[1], d[2], d[3]
-	for j := range ds {
-		e := &ds[j]
-		v := int32(bits.OnesCount64(x0^e[0]) + bits.OnesCount64(x1^e[1]) +
+	dist := func(e *[4]uint64) int32 {
+		return int32(bits.OnesCount64(x0^e[0]) + bits.OnesCount64(x1^e[1]) +
 			bits.OnesCount64(x2^e[2]) + bits.OnesCount64(x3^e[3]))
+	}
+	update := func(v int32, j int) {
 		if v < d2 {
 			if v < d1 {
 				d1, d2, best = v, d1, int32(j)
@@ -82,6 +83,24 @@ func nearest(d *[4]uint64, ds [][4]uint64) (best, d1, d2 int32) {
 				d2 = v
 			}
 		}
+	}
+	// Four at a time: their distances are independent, and most groups
+	// hold nothing nearer than the second nearest so far, which one
+	// comparison of their minimum tells.
+	j := 0
+	for ; j+4 <= len(ds); j += 4 {
+		g := (*[4][4]uint64)(ds[j : j+4])
+		v0, v1, v2, v3 := dist(&g[0]), dist(&g[1]), dist(&g[2]), dist(&g[3])
+		if min(v0, v1, v2, v3) >= d2 {
+			continue
+		}
+		update(v0, j)
+		update(v1, j+1)
+		update(v2, j+2)
+		update(v3, j+3)
+	}
+	for ; j < len(ds); j++ {
+		update(dist(&ds[j]), j)
 	}
 	return best, d1, d2
 }
