@@ -325,7 +325,7 @@ func spannedSteps(n int, pos map[int]int, pairs []PairResult, d int) []bool {
 const (
 	maxFeatures     = 3000
 	strongInl       = 80   // inliers above which a pair needs no second try
-	ransacIter      = 5000 // samples at most: PROSAC finds weak pairs early
+	ransacIter      = 2000 // samples at most: PROSAC finds weak pairs early
 	matchRatio      = 0.85
 	ransacThreshold = 2.5 // pixels at working resolution
 	window          = 2   // neighbours compared in every set
