@@ -88,6 +88,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ActionHint returns the hint (pipeline.Hinted).
+func (e *Error) ActionHint() string { return e.Hint }
+
 // banner matches the first lines of `colmap help`, for example
 // "COLMAP 3.8 -- Structure-from-Motion and Multi-View Stereo
 // (Commit Unknown on Unknown without CUDA)".
