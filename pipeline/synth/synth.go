@@ -26,6 +26,7 @@ import (
 
 	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/capture/markers"
+	"github.com/replica3d/replica/internal/jpegexif"
 	"github.com/replica3d/replica/pipeline/mesh"
 )
 
@@ -337,15 +338,16 @@ func renderView(ctx context.Context, sc *scene, truth *Truth, p viewPlan, i int,
 	f.blur(v.Blur)
 	img := f.image(v.Exposure, sensorNoise, rand.New(rand.NewPCG(o.Seed, uint64(i)+1)))
 	taken, _ := time.Parse("2006:01:02 15:04:05", v.Taken)
-	x := &exifInfo{
-		make: "Replica", model: "Synthetic Camera", software: "replica synth " + assets.Version,
-		taken: taken, width: o.Width, height: o.Height,
-		focalMM: o.FocalMM, focal35: truth.Camera.FocalLength35mm,
-		focalPlaneResPerCM: float64(o.Width) / (o.SensorMM / 10),
-		exposureSec:        v.Exposure / 60, fNumber: 1.8, iso: 100,
+	x := &jpegexif.Info{
+		Make: "Replica", Model: "Synthetic Camera", Software: "replica synth " + assets.Version,
+		Taken: taken, Width: o.Width, Height: o.Height,
+		FocalMM: o.FocalMM, Focal35: truth.Camera.FocalLength35mm,
+		FocalPlaneResPerCM: float64(o.Width) / (o.SensorMM / 10),
+		ExposureSec:        v.Exposure / 60, FNumber: 1.8, ISO: 100,
+		FlashKnown: true,
 	}
 	return writeFileAtomic(filepath.Join(dir, v.Image), func(f *os.File) error {
-		return writeJPEG(f, img, o.JPEGQuality, x)
+		return jpegexif.Encode(f, img, o.JPEGQuality, x)
 	})
 }
 

@@ -1,4 +1,10 @@
-package synth
+// Package jpegexif writes JPEG photos with a small EXIF block: the camera,
+// the capture time and settings, and the focal length, which reconstruction
+// reads (COLMAP takes its focal prior from FocalLengthIn35mmFilm). It writes
+// no GPS and no maker notes: `replica synth` uses it for its synthetic
+// photos, and the prepare stage for the copies of a maker's photos that it
+// hands to COLMAP or uploads.
+package jpegexif
 
 import (
 	"bytes"
@@ -12,17 +18,19 @@ import (
 	"time"
 )
 
-// exifInfo is what a camera writes about a photo.
-type exifInfo struct {
-	make, model, software string
-	taken                 time.Time
-	width, height         int
-	focalMM               float64
-	focal35               int
-	focalPlaneResPerCM    float64 // pixels per centimetre on the sensor
-	exposureSec           float64
-	fNumber               float64
-	iso                   int
+// Info is what a camera writes about a photo. Zero fields are left out of
+// the EXIF block.
+type Info struct {
+	Make, Model, Software  string
+	Taken                  time.Time
+	Width, Height          int
+	FocalMM                float64
+	Focal35                int
+	FocalPlaneResPerCM     float64 // pixels per centimetre on the sensor
+	ExposureSec            float64
+	FNumber                float64
+	ISO                    int
+	FlashKnown, FlashFired bool
 }
 
 // TIFF field types (TIFF 6.0 §2).
@@ -101,43 +109,68 @@ func writeIFD(b []byte, off int, es []ifdEntry) []byte {
 
 // tiff builds the EXIF TIFF structure (Exif 2.32, CIPA DC-008-2019): IFD0
 // with the camera and orientation, and the Exif IFD with capture settings.
-func (x *exifInfo) tiff() []byte {
-	stamp := x.taken.Format("2006:01:02 15:04:05")
+// The pixels are always stored upright: Orientation is 1.
+func (x *Info) tiff() []byte {
 	ifd0 := []ifdEntry{
-		asciiEntry(0x010F, x.make),
-		asciiEntry(0x0110, x.model),
 		shortEntry(0x0112, 1), // Orientation: top-left, the pixels are upright
 		rationalEntry(0x011A, 72, 1),
 		rationalEntry(0x011B, 72, 1),
 		shortEntry(0x0128, 2), // ResolutionUnit: inch
-		asciiEntry(0x0131, x.software),
-		asciiEntry(0x0132, stamp),
-		longEntry(0x8769, 0), // ExifIFDPointer, patched below
-	}
-	expo := ifdEntry{0x829A, tiffRational, 1, nil}
-	// ExposureTime as 1/n s when shorter than a second, as cameras write it.
-	if x.exposureSec < 1 {
-		expo.data = le.AppendUint32(le.AppendUint32(nil, 1), uint32(math.Round(1/x.exposureSec)))
-	} else {
-		expo.data = le.AppendUint32(le.AppendUint32(nil, uint32(math.Round(x.exposureSec*10))), 10)
 	}
 	exif := []ifdEntry{
-		expo,
-		rationalEntry(0x829D, x.fNumber, 10),
-		shortEntry(0x8827, uint16(x.iso)),
 		{0x9000, tiffUndefined, 4, []byte("0232")},
-		asciiEntry(0x9003, stamp),
-		asciiEntry(0x9004, stamp),
-		shortEntry(0x9209, 0x10), // Flash: did not fire, compulsory suppression
-		rationalEntry(0x920A, x.focalMM, 1000),
 		shortEntry(0xA001, 1), // ColorSpace: sRGB
-		longEntry(0xA002, uint32(x.width)),
-		longEntry(0xA003, uint32(x.height)),
-		rationalEntry(0xA20E, x.focalPlaneResPerCM, 1000),
-		rationalEntry(0xA20F, x.focalPlaneResPerCM, 1000),
-		shortEntry(0xA210, 3), // FocalPlaneResolutionUnit: centimetre
-		shortEntry(0xA405, uint16(x.focal35)),
 	}
+	str := func(es *[]ifdEntry, tag uint16, s string) {
+		if s != "" {
+			*es = append(*es, asciiEntry(tag, s))
+		}
+	}
+	str(&ifd0, 0x010F, x.Make)
+	str(&ifd0, 0x0110, x.Model)
+	str(&ifd0, 0x0131, x.Software)
+	if !x.Taken.IsZero() {
+		stamp := x.Taken.Format("2006:01:02 15:04:05")
+		ifd0 = append(ifd0, asciiEntry(0x0132, stamp))
+		exif = append(exif, asciiEntry(0x9003, stamp), asciiEntry(0x9004, stamp))
+	}
+	if x.ExposureSec > 0 && !math.IsInf(x.ExposureSec, 0) {
+		expo := ifdEntry{0x829A, tiffRational, 1, nil}
+		// ExposureTime as 1/n s when shorter than a second, as cameras write it.
+		if x.ExposureSec < 1 {
+			expo.data = le.AppendUint32(le.AppendUint32(nil, 1), uint32(math.Round(1/x.ExposureSec)))
+		} else {
+			expo.data = le.AppendUint32(le.AppendUint32(nil, uint32(math.Round(min(x.ExposureSec, 1e8)*10))), 10)
+		}
+		exif = append(exif, expo)
+	}
+	if x.FNumber > 0 {
+		exif = append(exif, rationalEntry(0x829D, x.FNumber, 10))
+	}
+	if x.ISO > 0 {
+		exif = append(exif, shortEntry(0x8827, uint16(min(x.ISO, math.MaxUint16))))
+	}
+	if x.FocalMM > 0 {
+		exif = append(exif, rationalEntry(0x920A, x.FocalMM, 1000))
+	}
+	if x.Width > 0 && x.Height > 0 {
+		exif = append(exif, longEntry(0xA002, uint32(x.Width)), longEntry(0xA003, uint32(x.Height)))
+	}
+	if x.FocalPlaneResPerCM > 0 {
+		exif = append(exif, rationalEntry(0xA20E, x.FocalPlaneResPerCM, 1000), rationalEntry(0xA20F, x.FocalPlaneResPerCM, 1000),
+			shortEntry(0xA210, 3)) // FocalPlaneResolutionUnit: centimetre
+	}
+	if x.Focal35 > 0 {
+		exif = append(exif, shortEntry(0xA405, uint16(min(x.Focal35, math.MaxUint16))))
+	}
+	if x.FlashKnown {
+		flash := uint16(0x10) // did not fire, compulsory suppression
+		if x.FlashFired {
+			flash = 0x01
+		}
+		exif = append(exif, shortEntry(0x9209, flash))
+	}
+	ifd0 = append(ifd0, longEntry(0x8769, 0)) // ExifIFDPointer, patched below
 	b := []byte{'I', 'I', 42, 0, 8, 0, 0, 0}
 	exifOff := 8 + ifdSize(ifd0)
 	ifd0[len(ifd0)-1] = longEntry(0x8769, uint32(exifOff))
@@ -145,9 +178,10 @@ func (x *exifInfo) tiff() []byte {
 	return writeIFD(b, exifOff, exif)
 }
 
-// writeJPEG encodes img as a baseline JPEG with an EXIF APP1 segment right
-// after the start-of-image marker, where readers expect it.
-func writeJPEG(w io.Writer, img image.Image, quality int, x *exifInfo) error {
+// Encode writes img as a baseline JPEG of the given quality (1–100) with
+// x's EXIF APP1 segment right after the start-of-image marker, where
+// readers expect it.
+func Encode(w io.Writer, img image.Image, quality int, x *Info) error {
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
 		return err
