@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -960,4 +961,48 @@ func writeGraph(path string, r *Report) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// maxGraphSize bounds the overlap graph ReadGraph accepts: 50 photos make
+// about 100 KB, so 64 MiB is far beyond any real capture.
+const maxGraphSize = 64 << 20
+
+// ReadGraph reads an overlap graph written by Check. The file may have
+// been edited or damaged: it must be format replica-overlap/1, and pairs
+// must name photos of the graph.
+func ReadGraph(path string) (*Graph, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("overlap graph: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxGraphSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("overlap graph %s: %w", filepath.Base(path), err)
+	}
+	return ParseGraph(b, filepath.Base(path))
+}
+
+// ParseGraph parses the overlap graph b; name is for errors.
+func ParseGraph(b []byte, name string) (*Graph, error) {
+	if len(b) > maxGraphSize {
+		return nil, fmt.Errorf("overlap graph %s: larger than %d MiB", name, maxGraphSize>>20)
+	}
+	var g Graph
+	if err := json.Unmarshal(b, &g); err != nil {
+		return nil, fmt.Errorf("overlap graph %s: %w", name, err)
+	}
+	if g.Format != "replica-overlap/1" {
+		return nil, fmt.Errorf("overlap graph %s: format %q, want replica-overlap/1", name, g.Format)
+	}
+	photos := make(map[string]bool, len(g.Photos))
+	for _, p := range g.Photos {
+		photos[p] = true
+	}
+	for _, p := range g.Pairs {
+		if !photos[p.A] || !photos[p.B] || p.A == p.B {
+			return nil, fmt.Errorf("overlap graph %s: pair %q–%q does not join two of its photos", name, p.A, p.B)
+		}
+	}
+	return &g, nil
 }

@@ -318,3 +318,52 @@ func TestLightingSpread(t *testing.T) {
 		})
 	}
 }
+
+func TestReadGraph(t *testing.T) {
+	dir := t.TempDir()
+	r := &Report{Photos: []PhotoResult{{Name: "a.jpg"}, {Name: "b.jpg"}}, Pairs: []PairResult{{A: "a.jpg", B: "b.jpg", Inliers: 90, Score: 0.5, Overlap: true}}}
+	path := filepath.Join(dir, GraphFileName)
+	if err := writeGraph(path, r); err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadGraph(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Photos) != 2 || len(g.Pairs) != 1 || !g.Pairs[0].Overlap || g.Pairs[0].Inliers != 90 {
+		t.Errorf("ReadGraph = %+v", g)
+	}
+	for name, body := range map[string]string{
+		"not json":      "{",
+		"other format":  `{"format":"x","photos":[],"pairs":[]}`,
+		"unknown photo": `{"format":"replica-overlap/1","photos":["a"],"pairs":[{"a":"a","b":"z"}]}`,
+		"self pair":     `{"format":"replica-overlap/1","photos":["a"],"pairs":[{"a":"a","b":"a"}]}`,
+	} {
+		if _, err := ParseGraph([]byte(body), "overlap.json"); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := ReadGraph(filepath.Join(dir, "missing.json")); err == nil {
+		t.Errorf("a missing graph was read")
+	}
+}
+
+func FuzzParseGraph(f *testing.F) {
+	f.Add([]byte(`{"format":"replica-overlap/1","photos":["a","b"],"pairs":[{"a":"a","b":"b","inliers":3,"score":0.1,"overlap":true}]}`))
+	f.Add([]byte(`{"format":"replica-overlap/1"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g, err := ParseGraph(b, "fuzz.json")
+		if err != nil {
+			return
+		}
+		names := map[string]bool{}
+		for _, p := range g.Photos {
+			names[p] = true
+		}
+		for _, p := range g.Pairs {
+			if !names[p.A] || !names[p.B] {
+				t.Fatalf("pair %v of unknown photos accepted", p)
+			}
+		}
+	})
+}
