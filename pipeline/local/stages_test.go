@@ -1,0 +1,145 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/replica3d/replica/assets"
+	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/colmap"
+	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/synth"
+)
+
+func TestPairList(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f"}
+	pairs, err := pairList(names, names, "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pairs {
+		got = append(got, p[0]+p[1])
+	}
+	// Neighbours up to 2 apart, and the last one with the first one.
+	want := "ab ac af bc bd cd ce de df ef"
+	if strings.Join(got, " ") != want {
+		t.Errorf("pairs %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// cancelAt cancels a run at the first progress of stage name: the
+// command is then running.
+type cancelAt struct {
+	name   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Stage(string, int, int) {}
+func (c *cancelAt) Update(name string, _ float64, _ time.Duration) {
+	if name == c.name {
+		c.cancel()
+	}
+}
+func (c *cancelAt) Done(string, bool, time.Duration) {}
+
+// TestStagesWithColmap reconstructs a small synthetic capture with the
+// real colmap: every photo registered, a sub-pixel reprojection error, a
+// second run from the cache, and a run killed in the mapper that resumes.
+func TestStagesWithColmap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs COLMAP on 10 photos (about a minute); skipped in -short mode")
+	}
+	if _, err := exec.LookPath("colmap"); err != nil {
+		t.Skip("colmap not installed (make deps installs it); skipping")
+	}
+	bin, err := colmap.Find(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := assets.Part("bracket")
+	spec, _ := synth.ParseSpec(bytes.NewReader(b))
+	o := synth.DefaultOptions()
+	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = 10, 1, 640, 480, 4
+	in := t.TempDir()
+	if _, err := synth.Generate(context.Background(), spec, o, in); err != nil {
+		t.Fatal(err)
+	}
+	var photos []string
+	for i := 1; i <= o.Views; i++ {
+		photos = append(photos, filepath.Join(in, fmt.Sprintf("view_%03d.jpg", i)))
+	}
+	before := map[string]time.Time{}
+	for _, p := range photos {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[p] = fi.ModTime()
+	}
+	out := t.TempDir()
+	opts := Options{Preset: Preset{MaxSide: 640, Features: 2048}}
+
+	// First run, killed in the mapper.
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = (&pipeline.Runner{Dir: out, Progress: &cancelAt{name: "mapping", cancel: cancel}}).Run(ctx, Stages(bin, photos, opts))
+	var se *pipeline.StageError
+	if !errors.As(err, &se) || se.Stage != "mapping" || !errors.Is(err, context.Canceled) {
+		t.Fatalf("killed run = %v, want mapping cancelled", err)
+	}
+	// Resumed: the stages before mapping come from the cache.
+	start := time.Now()
+	res, err := (&pipeline.Runner{Dir: out}).Run(context.Background(), Stages(bin, photos, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("resumed in %v: %+v", time.Since(start), res)
+	for _, r := range res[:3] {
+		if !r.Cached {
+			t.Errorf("stage %s ran again after the kill", r.Name)
+		}
+	}
+	var s Summary
+	mb, err := os.ReadFile(filepath.Join(out, "stages", "mapping", "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(mb, &s)
+	if s.Registered != o.Views || s.Total != o.Views || s.MeanReprojError <= 0 || s.MeanReprojError > 1 || s.Points < 500 {
+		t.Errorf("model %+v: want all %d photos registered, error under 1 px, hundreds of points", s, o.Views)
+	}
+	f, err := os.Open(filepath.Join(out, "stages", "mapping", "sparse.ply"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ply, err := mesh.ReadPLY(f)
+	f.Close()
+	if err != nil || len(ply.Cloud.Points) != s.Points {
+		t.Errorf("sparse.ply: %v, %d points, want %d", err, len(ply.Cloud.Points), s.Points)
+	}
+	// Unchanged: all cached, and the same model.
+	res, err = (&pipeline.Runner{Dir: out}).Run(context.Background(), Stages(bin, photos, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.Cached {
+			t.Errorf("stage %s ran again with nothing changed", r.Name)
+		}
+	}
+	// The photos were only read.
+	for _, p := range photos {
+		if fi, err := os.Stat(p); err != nil || !fi.ModTime().Equal(before[p]) {
+			t.Errorf("%s touched: %v", p, err)
+		}
+	}
+}
