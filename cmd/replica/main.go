@@ -1,6 +1,6 @@
 // Command replica is Replica's headless command line and cloud worker: it
 // generates ground-truth captures (synth), writes the printable scale sheet
-// (markers), and in later issues checks captures and runs the pipeline. It
+// (markers), checks captures (check) and reconstructs them (process). It
 // builds without cgo.
 package main
 
@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"synth":   {"generate a ground-truth photo set of a known part", runSynth},
 	"markers": {"write the printable scale-marker sheet as a PDF", runMarkers},
 	"check":   {"check a folder of photos: sharpness, exposure, overlap, coverage", runCheck},
+	"process": {"reconstruct a folder of photos with COLMAP (sparse model for now)", runProcess},
 	"version": {"print the version", runVersion},
 }
 

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/replica3d/replica/assets"
+	"github.com/replica3d/replica/capture"
+	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/colmap"
+	"github.com/replica3d/replica/pipeline/local"
+)
+
+// processReport is OUT/report.json (format replica-process/1).
+type processReport struct {
+	Format          string                 `json:"format"`
+	Version         string                 `json:"version"`
+	Photos          int                    `json:"photos"`
+	Registered      int                    `json:"registered"`
+	MeanReprojError float64                `json:"mean_reprojection_error_px"`
+	Points          int                    `json:"points"`
+	Backend         string                 `json:"backend"`
+	GPU             bool                   `json:"gpu"`
+	Colmap          string                 `json:"colmap"`
+	Quality         string                 `json:"quality"`
+	Stages          []pipeline.StageResult `json:"stages"`
+	Skipped         map[string]string      `json:"skipped,omitempty"` // stage → why
+	Outputs         map[string]string      `json:"outputs"`
+	Seconds         float64                `json:"seconds"`
+}
+
+func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("process", stderr, "DIR --out OUT [--quality draft|standard|high] [--backend auto|local]")
+	out := fs.String("out", "", "output folder (created; reruns reuse what it holds)")
+	quality := fs.String("quality", "standard", "quality preset: draft, standard or high")
+	backend := fs.String("backend", "auto", "where to reconstruct: auto or local (cloud comes later)")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	var dir string
+	rest := args
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return exitErr(2, err)
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if dir != "" {
+			return exitErr(2, fmt.Errorf("%w: process takes one folder, got %q and %q", errUsage, dir, rest[0]))
+		}
+		dir, rest = rest[0], rest[1:]
+	}
+	switch {
+	case dir == "":
+		fs.Usage()
+		return exitErr(2, fmt.Errorf("%w: process needs a folder of photos", errUsage))
+	case *out == "":
+		return exitErr(2, fmt.Errorf("%w: process needs --out OUT", errUsage))
+	case *backend != "auto" && *backend != "local":
+		return exitErr(2, fmt.Errorf("%w: --backend %q: want auto or local", errUsage, *backend))
+	}
+	preset, ok := local.Presets[*quality]
+	if !ok {
+		return exitErr(2, fmt.Errorf("%w: --quality %q: want draft, standard or high", errUsage, *quality))
+	}
+	if abs(*out) == abs(dir) {
+		return exitErr(2, fmt.Errorf("%w: --out must not be the photo folder", errUsage))
+	}
+	photos, err := capture.ListPhotos(dir)
+	if err != nil {
+		return exitErr(2, err)
+	}
+	if len(photos) < 3 {
+		return fmt.Errorf("%s holds %d photos: a model needs at least 3 overlapping photos, 20 to 50 work best", dir, len(photos))
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w (choose a folder you can write to)", err)
+	}
+	bin, err := colmap.Find(ctx)
+	if err != nil {
+		return err
+	}
+	gpus := colmap.DetectGPUs(ctx)
+	o := local.Options{Preset: preset, GPU: bin.CUDA && len(gpus) > 0}
+	if g := filepath.Join(dir, capture.GraphFileName); fileExists(g) {
+		o.Graph = g
+	}
+	start := time.Now()
+	r := &pipeline.Runner{Dir: *out}
+	if !*quiet {
+		r.Progress = &lineProgress{w: stderr}
+	}
+	stages, err := r.Run(ctx, local.Stages(bin, photos, o))
+	if err != nil {
+		var se *pipeline.StageError
+		if errors.As(err, &se) && se.Hint != "" {
+			return fmt.Errorf("%w\n%s", err, se.Hint)
+		}
+		return err
+	}
+	rep := processReport{Format: "replica-process/1", Version: assets.Version, Photos: len(photos), Backend: "local", GPU: o.GPU,
+		Colmap: bin.Version.String(), Quality: *quality, Stages: stages, Outputs: map[string]string{}}
+	var s local.Summary
+	mapping := filepath.Join(*out, "stages", "mapping")
+	if b, err := os.ReadFile(filepath.Join(mapping, "model.json")); err == nil {
+		json.Unmarshal(b, &s)
+	}
+	rep.Registered, rep.MeanReprojError, rep.Points = s.Registered, s.MeanReprojError, s.Points
+	if err := copyOut(filepath.Join(mapping, "sparse.ply"), filepath.Join(*out, "sparse.ply")); err != nil {
+		return err
+	}
+	rep.Outputs["sparse"] = "sparse.ply"
+	rep.Skipped = map[string]string{
+		"dense": "needs COLMAP built with CUDA and an NVIDIA GPU; the CPU dense stage comes later",
+		"mesh":  "runs on the dense points",
+	}
+	if o.GPU {
+		rep.Skipped["dense"] = "not built yet"
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Registered %d of %d photos, %d points, mean reprojection error %.2f px (%s, %s) in %.0f s\nWrote %s and %s\n",
+		rep.Registered, rep.Photos, rep.Points, rep.MeanReprojError, cpuOrGPU(o.GPU), *quality, rep.Seconds,
+		filepath.Join(*out, "sparse.ply"), filepath.Join(*out, "report.json"))
+	return nil
+}
+
+func cpuOrGPU(gpu bool) string {
+	if gpu {
+		return "GPU"
+	}
+	return "CPU"
+}
+
+// lineProgress prints one line a stage, and its progress on a terminal.
+type lineProgress struct {
+	w        io.Writer
+	lastLine time.Time
+}
+
+func (p *lineProgress) Stage(name string, i, n int) {
+	fmt.Fprintf(p.w, "[%d/%d] %s\n", i+1, n, name)
+}
+
+func (p *lineProgress) Update(name string, f float64, eta time.Duration) {
+	if time.Since(p.lastLine) < 2*time.Second && f < 1 {
+		return
+	}
+	p.lastLine = time.Now()
+	left := ""
+	if eta > 0 {
+		left = fmt.Sprintf(", about %s left", eta)
+	}
+	fmt.Fprintf(p.w, "      %s %3.0f%%%s\n", name, 100*f, left)
+}
+
+func (p *lineProgress) Done(name string, cached bool, took time.Duration) {
+	if cached {
+		fmt.Fprintf(p.w, "      %s: from the cache\n", name)
+		return
+	}
+	fmt.Fprintf(p.w, "      %s: done in %.1f s\n", name, took.Seconds())
+}
+
+func copyOut(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return filepath.Clean(a)
+}
