@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/gonum/spatial/r3"
+
 	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/colmap"
+	"github.com/replica3d/replica/pipeline/eval"
 	"github.com/replica3d/replica/pipeline/mesh"
 	"github.com/replica3d/replica/pipeline/synth"
 )
@@ -116,6 +119,35 @@ func TestStagesWithColmap(t *testing.T) {
 	json.Unmarshal(mb, &s)
 	if s.Registered != o.Views || s.Total != o.Views || s.MeanReprojError <= 0 || s.MeanReprojError > 1 || s.Points < 500 {
 		t.Errorf("model %+v: want all %d photos registered, error under 1 px, hundreds of points", s, o.Views)
+	}
+	// The camera centres match the truth up to a similarity.
+	m, err := colmap.ReadModel(filepath.Join(out, "stages", "mapping", "sparse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth synth.Truth
+	tb, err := os.ReadFile(filepath.Join(in, "groundtruth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(tb, &truth)
+	want := map[string]r3.Vec{}
+	for _, v := range truth.Views {
+		want[v.Image] = r3.Vec{X: v.Center[0], Y: v.Center[1], Z: v.Center[2]}
+	}
+	var est, tru []r3.Vec
+	for _, im := range m.Images {
+		est = append(est, im.Center())
+		tru = append(tru, want[im.Name])
+	}
+	_, e, err := eval.Residuals(est, tru)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := r3.Norm(r3.Sub(tru[0], r3.Vec{X: truth.Target[0], Y: truth.Target[1], Z: truth.Target[2]}))
+	t.Logf("camera centres: RMS %.2f mm, worst %.2f mm (%.2f%% of the %.0f mm distance)", e.RMS, e.Max, 100*e.Max/dist, dist)
+	if e.Max > 0.01*dist {
+		t.Errorf("worst camera centre error %.2f mm, over 1%% of the %.0f mm distance", e.Max, dist)
 	}
 	f, err := os.Open(filepath.Join(out, "stages", "mapping", "sparse.ply"))
 	if err != nil {
