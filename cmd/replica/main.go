@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"markers": {"write the printable scale-marker sheet as a PDF", runMarkers},
 	"check":   {"check a folder of photos: sharpness, exposure, overlap, coverage", runCheck},
 	"process": {"reconstruct a folder of photos with COLMAP (sparse model for now)", runProcess},
+	"eval":    {"measure a reconstruction against a synthetic capture's ground truth", runEval},
 	"version": {"print the version", runVersion},
 }
 

@@ -88,4 +88,31 @@ func TestProcessCommand(t *testing.T) {
 	if !strings.Contains(errb.String(), "[4/4] mapping") {
 		t.Errorf("progress %q", errb.String())
 	}
+
+	// eval: the camera centres against the truth.
+	out.Reset()
+	if err := run(context.Background(), []string{"eval", res, "--truth", filepath.Join(dir, "groundtruth.json"), "--json"}, &out, &errb); err != nil {
+		t.Fatalf("eval: %v", err)
+	}
+	var ev struct {
+		Registered int     `json:"registered"`
+		PartSize   float64 `json:"part_size_mm"`
+		Centres    struct {
+			Max      float64 `json:"max_mm"`
+			Distance float64 `json:"camera_distance_mm"`
+		} `json:"camera_centres"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
+		t.Fatalf("eval --json: %v\n%s", err, out.String())
+	}
+	if ev.Registered != 10 || ev.PartSize < 80 || ev.PartSize > 120 || ev.Centres.Max > 0.01*ev.Centres.Distance {
+		t.Errorf("eval %+v", ev)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"eval", res, "--truth", filepath.Join(dir, "groundtruth.json")}, &out, &errb); err != nil || !strings.Contains(out.String(), "Camera centres") {
+		t.Errorf("eval: %v\n%s", err, out.String())
+	}
+	if err := run(context.Background(), []string{"eval", t.TempDir(), "--truth", filepath.Join(dir, "groundtruth.json")}, &out, &errb); exitCode(err) != 1 {
+		t.Errorf("eval of an empty folder: %v", err)
+	}
 }

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/replica3d/replica/pipeline/eval"
+)
+
+func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", stderr, "OUT --truth DIR/groundtruth.json [--json]")
+	truth := fs.String("truth", "", "the synthetic capture's groundtruth.json")
+	asJSON := fs.Bool("json", false, "print the result as JSON (format replica-eval/1)")
+	var out string
+	rest := args
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return exitErr(2, err)
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if out != "" {
+			return exitErr(2, fmt.Errorf("%w: eval takes one output folder, got %q and %q", errUsage, out, rest[0]))
+		}
+		out, rest = rest[0], rest[1:]
+	}
+	if out == "" || *truth == "" {
+		fs.Usage()
+		return exitErr(2, fmt.Errorf("%w: eval needs OUT and --truth", errUsage))
+	}
+	r, err := eval.Evaluate(out, *truth)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		e := json.NewEncoder(stdout)
+		e.SetIndent("", "  ")
+		return e.Encode(r)
+	}
+	r.Print(stdout)
+	return nil
+}

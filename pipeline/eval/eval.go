@@ -1,0 +1,139 @@
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/gonum/spatial/r3"
+
+	"github.com/replica3d/replica/pipeline/colmap"
+	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/synth"
+)
+
+// Result is `replica eval --json` (format replica-eval/1). Lengths in mm.
+type Result struct {
+	Format     string `json:"format"`
+	Registered int    `json:"registered"`
+	Total      int    `json:"total"`
+	// PartSize is the diagonal of the true part's bounding box, the yard
+	// stick of the shares below.
+	PartSize float64 `json:"part_size_mm"`
+	// Scale is how many mm one unit of the reconstruction is.
+	Scale   float64    `json:"scale_mm_per_unit"`
+	Centres CentreStat `json:"camera_centres"`
+}
+
+// CentreStat is the camera-centre error after alignment.
+type CentreStat struct {
+	RMS       float64 `json:"rms_mm"`
+	Mean      float64 `json:"mean_mm"`
+	Max       float64 `json:"max_mm"`
+	MaxShare  float64 `json:"max_share_of_part"`
+	Distance  float64 `json:"camera_distance_mm"` // mean distance of the true cameras to their target
+	MaxShareD float64 `json:"max_share_of_distance"`
+}
+
+// prepared is the part of pipeline/local's prepared.json eval reads.
+type prepared struct {
+	Source string `json:"source"`
+	Name   string `json:"name"`
+}
+
+// Evaluate measures the reconstruction in the output folder out (of
+// `replica process`) against the synthetic capture's truth file.
+func Evaluate(out, truthPath string) (*Result, error) {
+	tb, err := os.ReadFile(truthPath)
+	if err != nil {
+		return nil, fmt.Errorf("truth: %w", err)
+	}
+	var truth synth.Truth
+	if err := json.Unmarshal(tb, &truth); err != nil {
+		return nil, fmt.Errorf("truth %s: %w", filepath.Base(truthPath), err)
+	}
+	if !strings.HasPrefix(truth.Format, "replica-groundtruth/") {
+		return nil, fmt.Errorf("truth %s: format %q, want replica-groundtruth/1", filepath.Base(truthPath), truth.Format)
+	}
+	pb, err := os.ReadFile(filepath.Join(out, "stages", "prepare", "prepared.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s holds no reconstruction (run replica process first): %w", out, err)
+	}
+	var prep []prepared
+	if err := json.Unmarshal(pb, &prep); err != nil {
+		return nil, fmt.Errorf("prepared.json: %w", err)
+	}
+	source := map[string]string{} // prepared name → the photo's file name
+	for _, p := range prep {
+		source[p.Name] = filepath.Base(p.Source)
+	}
+	m, err := colmap.ReadModel(filepath.Join(out, "stages", "mapping", "sparse"))
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]r3.Vec{}
+	var target r3.Vec = r3.Vec{X: truth.Target[0], Y: truth.Target[1], Z: truth.Target[2]}
+	var dist float64
+	for _, v := range truth.Views {
+		c := r3.Vec{X: v.Center[0], Y: v.Center[1], Z: v.Center[2]}
+		want[v.Image] = c
+		dist += r3.Norm(r3.Sub(c, target))
+	}
+	if len(truth.Views) > 0 {
+		dist /= float64(len(truth.Views))
+	}
+	var est, tru []r3.Vec
+	for _, im := range m.Images {
+		if c, ok := want[source[im.Name]]; ok {
+			est = append(est, im.Center())
+			tru = append(tru, c)
+		}
+	}
+	res := &Result{Format: "replica-eval/1", Registered: len(est), Total: len(truth.Views)}
+	sim, e, err := Residuals(est, tru)
+	if err != nil {
+		return nil, fmt.Errorf("aligning %d registered cameras with the truth: %w", len(est), err)
+	}
+	res.Scale = sim.Scale
+	if size, err := partSize(filepath.Join(filepath.Dir(truthPath), truth.Surface)); err == nil {
+		res.PartSize = size
+	}
+	res.Centres = CentreStat{RMS: e.RMS, Mean: e.Mean, Max: e.Max, Distance: dist}
+	if res.PartSize > 0 {
+		res.Centres.MaxShare = e.Max / res.PartSize
+	}
+	if dist > 0 {
+		res.Centres.MaxShareD = e.Max / dist
+	}
+	return res, nil
+}
+
+// partSize is the diagonal of the bounding box of the STL at path.
+func partSize(path string) (float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	tm, err := mesh.ReadSTL(f)
+	if err != nil {
+		return 0, err
+	}
+	b := tm.Bounds()
+	return r3.Norm(geom.Vec(b.Size())), nil
+}
+
+// Print writes r for a person.
+func (r *Result) Print(w io.Writer) {
+	fmt.Fprintf(w, "Registered %d of %d photos; 1 unit = %.3g mm\n", r.Registered, r.Total, r.Scale)
+	fmt.Fprintf(w, "Camera centres after a similarity alignment: RMS %.2f mm, worst %.2f mm (%.2f%% of the %.0f mm camera distance",
+		r.Centres.RMS, r.Centres.Max, 100*r.Centres.MaxShareD, r.Centres.Distance)
+	if r.PartSize > 0 {
+		fmt.Fprintf(w, ", %.2f%% of the part's %.0f mm size", 100*r.Centres.MaxShare, r.PartSize)
+	}
+	fmt.Fprintln(w, ")")
+}
