@@ -8,7 +8,7 @@ BIN := bin
 OUT ?= out
 # Debian packages the build, tests and demo need. Keep in sync with the README.
 DEB_PKGS := colmap libgl1-mesa-dev xorg-dev pkg-config gcc xvfb imagemagick \
-	libimage-exiftool-perl admesh poppler-utils
+	libimage-exiftool-perl admesh poppler-utils time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 60s
@@ -106,6 +106,28 @@ bench-check: cli ## Time `replica check` on monstree (12 MP) and on a 40-photo s
 		printf "replica check, 40 photos of 12 MP (monstree + %d crops of it) on %d cores: %.1f s; budget 10 s; ratio %.2f\n", 40-n, p, f, f/10; \
 		printf "colmap feature_extractor (CPU SIFT): %.1f s a photo\n", c; \
 		printf "ratio: check is %.1fx faster a photo (budget: at least 15x)\n", c/(t/n) }'
+
+.PHONY: bench-sfm
+bench-sfm: cli ## Time `replica process` against `colmap automatic_reconstructor` (CPU) on a synthetic 30-view set; SFM_SET=DIR for another set
+	@command -v colmap >/dev/null || { echo "bench-sfm: needs colmap (make deps)"; exit 1; }
+	@set -e; b=$(OUT)/bench-sfm; rm -rf $$b; mkdir -p $$b; \
+	set="$(SFM_SET)"; if [ -z "$$set" ]; then set=$$b/capture; \
+		$(BIN)/replica-cli synth --part bracket --views 30 --quiet --out $$set >/dev/null; fi; \
+	/usr/bin/time -f '%e %M' -o $$b/ours.time $(BIN)/replica-cli process $$set --out $$b/ours --quality standard --quiet >/dev/null; \
+	mkdir -p $$b/colmap; \
+	/usr/bin/time -f '%e %M' -o $$b/colmap.time colmap automatic_reconstructor --workspace_path $$b/colmap --image_path $$set \
+		--use_gpu 0 --dense 0 > $$b/colmap.log 2>&1; \
+	best=$$(for m in $$b/colmap/sparse/*/; do n=$$(colmap model_analyzer --path $$m 2>&1 | sed -n 's/.*Registered images: *//p'); echo "$$n $$m"; done | sort -n | tail -1); \
+	creg=$${best%% *}; cerr=$$(colmap model_analyzer --path $${best#* } 2>&1 | sed -n 's/.*Mean reprojection error: *\([0-9.]*\).*/\1/p'); \
+	oreg=$$(sed -n 's/.*"registered": *\([0-9]*\).*/\1/p' $$b/ours/report.json); \
+	oerr=$$(sed -n 's/.*"mean_reprojection_error_px": *\([0-9.]*\).*/\1/p' $$b/ours/report.json); \
+	n=$$(sed -n 's/.*"photos": *\([0-9]*\).*/\1/p' $$b/ours/report.json); \
+	read ot om < $$b/ours.time; read ct cm < $$b/colmap.time; \
+	awk -v ot=$$ot -v om=$$om -v ct=$$ct -v cm=$$cm -v or=$$oreg -v oe=$$oerr -v cr=$$creg -v ce=$$cerr -v n=$$n -v p=$$(nproc) 'BEGIN{ \
+		printf "%d photos on %d cores\n", n, p; \
+		printf "replica process:                 %6.0f s, peak %5.2f GB, %d registered, mean reprojection error %.2f px\n", ot, om/1048576, or, oe; \
+		printf "colmap automatic_reconstructor:  %6.0f s, peak %5.2f GB, %d registered, mean reprojection error %.2f px\n", ct, cm/1048576, cr, ce; \
+		printf "speed-up %.2fx (budget: at least 3x, as many registered, error at most 1.0 px, peak memory no higher)\n", ct/ot }'
 
 .PHONY: fuzz
 fuzz: ## Run every fuzzer for FUZZTIME each (default 60s)
