@@ -13,6 +13,7 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", stderr, "OUT --truth DIR/groundtruth.json [--json]")
 	truth := fs.String("truth", "", "the synthetic capture's groundtruth.json")
 	asJSON := fs.Bool("json", false, "print the result as JSON (format replica-eval/1)")
+	tol := fs.Float64("tol", 1, "completeness tolerance in mm")
 	var out string
 	rest := args
 	for len(rest) > 0 {
@@ -32,7 +33,10 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return exitErr(2, fmt.Errorf("%w: eval needs OUT and --truth", errUsage))
 	}
-	r, err := eval.Evaluate(out, *truth)
+	if !(*tol >= 0) {
+		return exitErr(2, fmt.Errorf("%w: --tol %g: want a length in mm", errUsage, *tol))
+	}
+	r, err := eval.Evaluate(out, *truth, *tol)
 	if err != nil {
 		return err
 	}

@@ -101,13 +101,20 @@ func TestProcessCommand(t *testing.T) {
 			Max      float64 `json:"max_mm"`
 			Distance float64 `json:"camera_distance_mm"`
 		} `json:"camera_centres"`
+		Sparse struct {
+			NearPart     int     `json:"near_part"`
+			Median       float64 `json:"accuracy_median_mm"`
+			Completeness float64 `json:"completeness"`
+		} `json:"sparse"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
 		t.Fatalf("eval --json: %v\n%s", err, out.String())
 	}
-	if ev.Registered != 10 || ev.PartSize < 80 || ev.PartSize > 120 || ev.Centres.Max > 0.01*ev.Centres.Distance {
+	if ev.Registered != 10 || ev.PartSize < 80 || ev.PartSize > 120 || ev.Centres.Max > 0.01*ev.Centres.Distance ||
+		ev.Sparse.NearPart < 30 || ev.Sparse.Median > 1 || ev.Sparse.Completeness <= 0 {
 		t.Errorf("eval %+v", ev)
 	}
+	t.Logf("eval: %s", out.String())
 	out.Reset()
 	if err := run(context.Background(), []string{"eval", res, "--truth", filepath.Join(dir, "groundtruth.json")}, &out, &errb); err != nil || !strings.Contains(out.String(), "Camera centres") {
 		t.Errorf("eval: %v\n%s", err, out.String())

@@ -27,6 +27,22 @@ type Result struct {
 	// Scale is how many mm one unit of the reconstruction is.
 	Scale   float64    `json:"scale_mm_per_unit"`
 	Centres CentreStat `json:"camera_centres"`
+	// Sparse measures the sparse points against the true surface, when
+	// groundtruth.stl is there. The points include the mat and the sheet
+	// around the part, which the surface does not: accuracy is over the
+	// points within 5 % of the part's size of it.
+	Sparse *PointStat `json:"sparse,omitempty"`
+}
+
+// PointStat is a point cloud measured against the true surface.
+type PointStat struct {
+	Points       int     `json:"points"`    // all the cloud's points
+	NearPart     int     `json:"near_part"` // those within 5 % of the part's size of its surface
+	MeanMM       float64 `json:"accuracy_mean_mm"`
+	MedianMM     float64 `json:"accuracy_median_mm"`
+	P90MM        float64 `json:"accuracy_p90_mm"`
+	Tolerance    float64 `json:"completeness_tolerance_mm"`
+	Completeness float64 `json:"completeness"` // share of the true surface within Tolerance of a point
 }
 
 // CentreStat is the camera-centre error after alignment.
@@ -47,7 +63,9 @@ type prepared struct {
 
 // Evaluate measures the reconstruction in the output folder out (of
 // `replica process`) against the synthetic capture's truth file.
-func Evaluate(out, truthPath string) (*Result, error) {
+//
+// tol is the completeness tolerance in mm (0 skips the point measures).
+func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 	tb, err := os.ReadFile(truthPath)
 	if err != nil {
 		return nil, fmt.Errorf("truth: %w", err)
@@ -99,8 +117,28 @@ func Evaluate(out, truthPath string) (*Result, error) {
 		return nil, fmt.Errorf("aligning %d registered cameras with the truth: %w", len(est), err)
 	}
 	res.Scale = sim.Scale
-	if size, err := partSize(filepath.Join(filepath.Dir(truthPath), truth.Surface)); err == nil {
-		res.PartSize = size
+	var surf *Surface
+	if tm, err := readSTL(filepath.Join(filepath.Dir(truthPath), truth.Surface)); err == nil {
+		b := tm.Bounds()
+		res.PartSize = r3.Norm(geom.Vec(b.Size()))
+		if surf, err = NewSurface(tm); err != nil {
+			return nil, fmt.Errorf("true surface: %w", err)
+		}
+	}
+	if surf != nil && tol > 0 {
+		pts := make([]r3.Vec, 0, len(m.Points))
+		for _, p := range m.Points {
+			pts = append(pts, sim.Apply(p.XYZ))
+		}
+		var near []r3.Vec
+		for _, p := range pts {
+			if surf.Distance(p) <= 0.05*res.PartSize {
+				near = append(near, p)
+			}
+		}
+		a := MeasureAccuracy(near, surf)
+		res.Sparse = &PointStat{Points: len(pts), NearPart: a.N, MeanMM: a.Mean, MedianMM: a.Median, P90MM: a.P90,
+			Tolerance: tol, Completeness: MeasureCompleteness(near, surf, tol, 20000)}
 	}
 	res.Centres = CentreStat{RMS: e.RMS, Mean: e.Mean, Max: e.Max, Distance: dist}
 	if res.PartSize > 0 {
@@ -112,19 +150,13 @@ func Evaluate(out, truthPath string) (*Result, error) {
 	return res, nil
 }
 
-// partSize is the diagonal of the bounding box of the STL at path.
-func partSize(path string) (float64, error) {
+func readSTL(path string) (*geom.Mesh, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer f.Close()
-	tm, err := mesh.ReadSTL(f)
-	if err != nil {
-		return 0, err
-	}
-	b := tm.Bounds()
-	return r3.Norm(geom.Vec(b.Size())), nil
+	return mesh.ReadSTL(f)
 }
 
 // Print writes r for a person.
@@ -136,4 +168,8 @@ func (r *Result) Print(w io.Writer) {
 		fmt.Fprintf(w, ", %.2f%% of the part's %.0f mm size", 100*r.Centres.MaxShare, r.PartSize)
 	}
 	fmt.Fprintln(w, ")")
+	if sp := r.Sparse; sp != nil {
+		fmt.Fprintf(w, "Sparse points on the part: %d of %d; accuracy mean %.2f mm, median %.2f mm, 90%% within %.2f mm; completeness %.1f%% of the surface within %.1f mm\n",
+			sp.NearPart, sp.Points, sp.MeanMM, sp.MedianMM, sp.P90MM, 100*sp.Completeness, sp.Tolerance)
+	}
 }
