@@ -50,13 +50,15 @@ type Env struct {
 	Prev map[string]string
 	// Log is the stage's log file (stages/NAME.log in the job folder).
 	Log io.Writer
-	// Progress reports the share of the stage done, 0 to 1.
+	// Progress reports the share of the stage done, 0 to 1. It is safe
+	// for concurrent use.
 	Progress func(fraction float64)
 }
 
 // Progress receives a job's progress. It knows nothing of the UI: the CLI
-// draws a bar, the app binds it to a widget. Calls come from the runner's
-// goroutine; Update calls are at most a few per second.
+// draws a bar, the app binds it to a widget. Calls never overlap; Update
+// calls come at most a few times a second, from whichever goroutine of the
+// stage reports.
 type Progress interface {
 	// Stage announces stage i of n (from 0).
 	Stage(name string, i, n int)
@@ -214,11 +216,16 @@ func (r *Runner) runStage(ctx context.Context, s Stage, root, dir, key string, p
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
-	var last time.Time
+	var (
+		mu   sync.Mutex // stages report from their workers
+		last time.Time
+	)
 	env := &Env{Dir: tmp, Prev: prev, Log: logf, Progress: func(f float64) {
 		if r.Progress == nil || !(f >= 0) {
 			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		f = min(f, 1)
 		t := now()
 		if !last.IsZero() && t.Sub(last) < every && f < 1 {

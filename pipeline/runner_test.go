@@ -269,3 +269,30 @@ func TestRunnerETA(t *testing.T) {
 		t.Errorf("ETAs %v, want [30s 20s]", rec.etas)
 	}
 }
+
+// TestRunnerProgressConcurrent reports progress from many goroutines, as
+// the prepare stage does; run it with -race.
+func TestRunnerProgressConcurrent(t *testing.T) {
+	_, out := newJob(t)
+	rec := &recorder{}
+	st := []Stage{{Name: "prepare", Run: func(_ context.Context, env *Env) error {
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 100 {
+					env.Progress(float64(w*100+i) / 800)
+				}
+			}()
+		}
+		wg.Wait()
+		return nil
+	}}}
+	if _, err := (&Runner{Dir: out, Progress: rec, UpdateEvery: time.Nanosecond}).Run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.etas) == 0 {
+		t.Errorf("no progress reported")
+	}
+}
