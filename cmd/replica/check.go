@@ -21,21 +21,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the report as JSON (schema in the README)")
 	noGraph := fs.Bool("no-graph", false, "do not write the overlap graph (overlap.json) beside the photos")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	// Accept flags before or after DIR.
-	var dir string
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return exitErr(2, err)
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if dir != "" {
-			return exitErr(2, fmt.Errorf("%w: check takes one folder, got %q and %q", errUsage, dir, rest[0]))
-		}
-		dir, rest = rest[0], rest[1:]
+	dir, err := parseWithArg(fs, args, "folder")
+	if err != nil {
+		return err
 	}
 	if dir == "" {
 		fs.Usage()

@@ -14,20 +14,9 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	truth := fs.String("truth", "", "the synthetic capture's groundtruth.json")
 	asJSON := fs.Bool("json", false, "print the result as JSON (format replica-eval/1)")
 	tol := fs.Float64("tol", 1, "completeness tolerance in mm")
-	var out string
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return exitErr(2, err)
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if out != "" {
-			return exitErr(2, fmt.Errorf("%w: eval takes one output folder, got %q and %q", errUsage, out, rest[0]))
-		}
-		out, rest = rest[0], rest[1:]
+	out, err := parseWithArg(fs, args, "output folder")
+	if err != nil {
+		return err
 	}
 	if out == "" || *truth == "" {
 		fs.Usage()

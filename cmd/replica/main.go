@@ -104,6 +104,28 @@ func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
 	return nil
 }
 
+// parseWithArg parses fs's flags given before or after the command's one
+// positional argument, which it returns ("" when absent); what names that
+// argument in the error for a second one ("folder").
+func parseWithArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	var arg string
+	rest := args
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return "", exitErr(2, err)
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if arg != "" {
+			return "", exitErr(2, fmt.Errorf("%w: %s takes one %s, got %q and %q", errUsage, fs.Name(), what, arg, rest[0]))
+		}
+		arg, rest = rest[0], rest[1:]
+	}
+	return arg, nil
+}
+
 // newFlagSet returns a flag set that reports errors instead of exiting.
 func newFlagSet(name string, stderr io.Writer, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

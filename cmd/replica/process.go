@@ -41,20 +41,9 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	quality := fs.String("quality", "standard", "quality preset: draft, standard or high")
 	backend := fs.String("backend", "auto", "where to reconstruct: auto or local (cloud comes later)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	var dir string
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return exitErr(2, err)
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if dir != "" {
-			return exitErr(2, fmt.Errorf("%w: process takes one folder, got %q and %q", errUsage, dir, rest[0]))
-		}
-		dir, rest = rest[0], rest[1:]
+	dir, err := parseWithArg(fs, args, "folder")
+	if err != nil {
+		return err
 	}
 	switch {
 	case dir == "":
