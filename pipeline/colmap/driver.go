@@ -65,7 +65,7 @@ type Binary struct {
 // it printed, and a hint a maker can act on.
 type Error struct {
 	Command  string // e.g. "feature_extractor"
-	ExitCode int    // −1 when it did not exit normally (killed, not started)
+	ExitCode int    // −1 when it did not exit normally (killed, not started); 0 when it printed a failure and exited 0
 	Tail     string // the last lines it printed
 	Hint     string
 	Err      error
@@ -75,6 +75,10 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "colmap %s", e.Command)
 	switch {
+	case e.Err != nil && e.ExitCode == 0:
+		// Exited 0 but printed a failure.
+		fmt.Fprintf(&b, " failed: %v", e.Err)
+		return b.String()
 	case e.Err != nil && e.ExitCode < 0:
 		fmt.Fprintf(&b, ": %v", e.Err)
 	default:
@@ -282,6 +286,7 @@ func (b *Binary) Run(ctx context.Context, command string, args []string, o *RunO
 	cmd.Stdout, cmd.Stderr = pw, pw
 
 	last := newRing(40)
+	var failed string // the first line that says a run failed though it may exit 0
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -290,6 +295,9 @@ func (b *Binary) Run(ctx context.Context, command string, args []string, o *RunO
 		for sc.Scan() {
 			line := sc.Text()
 			last.add(line)
+			if failed == "" && failureLine(line) {
+				failed = line
+			}
 			if o.Log != nil {
 				fmt.Fprintln(o.Log, line)
 			}
@@ -310,6 +318,10 @@ func (b *Binary) Run(ctx context.Context, command string, args []string, o *RunO
 	err = cmd.Wait()
 	pw.Close()
 	<-done
+	if err == nil && failed != "" {
+		tail := last.String()
+		return &Error{Command: command, Tail: tail, Err: errors.New(failed), Hint: hintFor(command, tail)}
+	}
 	if err == nil {
 		return nil
 	}
@@ -324,12 +336,19 @@ func (b *Binary) Run(ctx context.Context, command string, args []string, o *RunO
 	return e
 }
 
+// failureLine reports a line that means the run failed even when COLMAP
+// exits 0: its database layer prints SQLite errors (a full disk among
+// them) and carries on.
+func failureLine(line string) bool {
+	return strings.HasPrefix(line, "SQLite error")
+}
+
 // hintFor turns what a failed run printed into advice.
 func hintFor(command, tail string) string {
 	t := strings.ToLower(tail)
 	switch {
-	case strings.Contains(t, "no space left"):
-		return "The disk is full: free some space and run again"
+	case strings.Contains(t, "no space left") || strings.Contains(t, "disk is full"):
+		return "The disk is full: free some space and run again to resume"
 	case strings.Contains(t, "bad_alloc") || strings.Contains(t, "out of memory"):
 		return "COLMAP ran out of memory: use a lower quality preset or close other programs"
 	case strings.Contains(t, "requires cuda"):

@@ -59,6 +59,12 @@ func fakeColmap(mode string, args []string) int {
 		fmt.Fprintln(os.Stderr, "Reading images…")
 		fmt.Fprintln(os.Stderr, "E20261126 writer.cc:42] No space left on device")
 		return 3
+	case "sqlite-full":
+		// COLMAP 3.8's database layer reports and carries on.
+		fmt.Println("  Features:        2493")
+		fmt.Println("SQLite error [./src/base/database.cc, line 989]: database or disk is full")
+		fmt.Println("Elapsed time: 0.129 [minutes]")
+		return 0
 	case "slow", "stubborn":
 		if mode == "stubborn" {
 			signal.Ignore(os.Interrupt)
@@ -155,6 +161,16 @@ func TestRunFailure(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "status 3") {
 		t.Errorf("message %q", err.Error())
+	}
+}
+
+// TestRunSQLiteError: a run that prints an SQLite error fails, though
+// COLMAP exits 0.
+func TestRunSQLiteError(t *testing.T) {
+	err := fake(t, "sqlite-full").Run(context.Background(), "feature_extractor", nil, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.ExitCode != 0 || !strings.Contains(e.Hint, "disk is full") || !strings.Contains(err.Error(), "SQLite error") {
+		t.Errorf("Run = %v (%+v), want a failure with a disk-full hint", err, e)
 	}
 }
 

@@ -45,6 +45,7 @@ type Point3D struct {
 	RGB   [3]uint8
 	Error float64 // mean reprojection error in pixels; negative when COLMAP has not computed it
 	Track int     // number of images that observe it
+	Seen  uint32  // the ID of the first image that observes it (0 for an empty track)
 }
 
 // A Model is a sparse reconstruction: the cameras, the registered images
@@ -534,5 +535,13 @@ func (d *decoder) point(pt *Point3D) error {
 		return fmt.Errorf("point %d: %w", pt.ID, truncated(fmt.Sprintf("%d track elements need %d bytes each, %d left", track, trackElem, left)))
 	}
 	pt.Track = int(track)
-	return d.skip(int64(track) * trackElem)
+	if track == 0 {
+		return nil
+	}
+	e, err := d.next(trackElem)
+	if err != nil {
+		return err
+	}
+	pt.Seen = le.Uint32(e)
+	return d.skip(int64(track-1) * trackElem)
 }

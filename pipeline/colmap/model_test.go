@@ -127,6 +127,9 @@ func (s *specModel) want() *Model {
 	tr := s.tracks()
 	for _, p := range s.pts {
 		p.Track = len(tr[p.ID])
+		if p.Track > 0 {
+			p.Seen = tr[p.ID][0][0]
+		}
 		m.Points = append(m.Points, p)
 	}
 	slices.SortFunc(m.Points, func(a, b Point3D) int { return cmp.Compare(a.ID, b.ID) })
@@ -309,7 +312,7 @@ func checkModel(t *testing.T, got, want *Model, tol float64) {
 	}
 	for i, w := range want.Points {
 		g := got.Points[i]
-		if g.ID != w.ID || g.RGB != w.RGB || g.Track != w.Track ||
+		if g.ID != w.ID || g.RGB != w.RGB || g.Track != w.Track || g.Seen != w.Seen ||
 			!within(g.XYZ.X, w.XYZ.X, tol) || !within(g.XYZ.Y, w.XYZ.Y, tol) || !within(g.XYZ.Z, w.XYZ.Z, tol) || !within(g.Error, w.Error, tol) {
 			t.Errorf("point %d = %+v, want %+v", i, g, w)
 		}

@@ -11,8 +11,11 @@ import (
 //	exhaustive/matches_importer "Matching block [2/4, 1/4]" (and "[1/1]")
 //	sequential_matcher         "Matching image [12/30]"
 //	mapper                     "Registering image #17 (12)": the 12th image registered
+//	patch_match_stereo         "Processing view 3 / 30 for IMG_1.jpg"
+//	stereo_fusion              "Fusing image [3/30]"
 var (
-	countOf    = regexp.MustCompile(`^\s*(?:Processed file|Matching image|Matching block|Indexing image|Processing view) \[(\d+)/(\d+)(?:, (\d+)/(\d+))?\]`)
+	countOf = regexp.MustCompile(`^\s*(?:Processed file|Matching image|Matching block|Indexing image|Processing view|Fusing image) \[(\d+)/(\d+)(?:, (\d+)/(\d+))?\]` +
+		`|^\s*Processing view (\d+) / (\d+)`)
 	registered = regexp.MustCompile(`^\s*Registering image #\d+ \((\d+)\)`)
 )
 
@@ -22,6 +25,9 @@ var (
 // the number of images. ok is false for any other line.
 func ParseProgress(line string) (done, total int, ok bool) {
 	if m := countOf.FindStringSubmatch(line); m != nil {
+		if m[1] == "" {
+			m[1], m[2] = m[5], m[6]
+		}
 		a, _ := strconv.Atoi(m[1])
 		n, _ := strconv.Atoi(m[2])
 		if m[3] != "" {
