@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -202,12 +203,12 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]StageResult, error)
 func (r *Runner) runStage(ctx context.Context, s Stage, root, dir, key string, prev map[string]string, start time.Time, now func() time.Time) (time.Duration, error) {
 	tmp, err := os.MkdirTemp(root, "."+s.Name+".tmp-")
 	if err != nil {
-		return 0, WithHint(err, "Cannot write to the output folder: check the disk has space and the folder is writable")
+		return 0, WithHint(err, writeHint(err))
 	}
 	defer os.RemoveAll(tmp) // gone after the swap; the partial outputs of a failure
 	logf, err := os.Create(filepath.Join(root, s.Name+".log"))
 	if err != nil {
-		return 0, WithHint(err, "Cannot write to the output folder: check the disk has space and the folder is writable")
+		return 0, WithHint(err, writeHint(err))
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "stage %s started %s, key %s\n", s.Name, start.Format(time.RFC3339), key)
@@ -257,7 +258,7 @@ func (r *Runner) runStage(ctx context.Context, s Stage, root, dir, key string, p
 	m := manifest{Format: "replica-stage/1", Key: key, Outputs: s.Outputs, Seconds: took.Seconds(), Finished: now().UTC()}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := writeFileSync(filepath.Join(tmp, manifestName), b); err != nil {
-		return 0, WithHint(err, "Cannot write to the output folder: check the disk has space")
+		return 0, WithHint(err, writeHint(err))
 	}
 	// Swap: the old folder moves aside, the new one in, the old one goes.
 	// A crash between the renames leaves no folder, which a run rebuilds.
@@ -381,10 +382,31 @@ func stageError(name string, err error) *StageError {
 	if h, ok := errors.AsType[Hinted](err); ok {
 		e.Hint = h.ActionHint()
 	}
-	if e.Hint == "" && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		e.Hint = "Stopped; run again to resume"
+	if e.Hint == "" {
+		e.Hint = hintFor(err)
 	}
 	return e
+}
+
+// hintFor is the hint for errors any stage can meet.
+func hintFor(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return "Stopped; run again to resume"
+	case errors.Is(err, syscall.ENOSPC):
+		return "The disk holding the output folder is full: free some space and run again to resume, or choose another output folder"
+	case errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
+		return "Cannot write to the output folder: choose one you can write to"
+	}
+	return ""
+}
+
+// writeHint is the hint for a failure to write in the output folder.
+func writeHint(err error) string {
+	if h := hintFor(err); h != "" {
+		return h
+	}
+	return "Cannot write to the output folder: check the disk has space and the folder is writable"
 }
 
 func writeFileSync(path string, b []byte) error {
