@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/replica3d/replica/assets"
@@ -25,6 +26,9 @@ type processReport struct {
 	Registered      int                    `json:"registered"`
 	MeanReprojError float64                `json:"mean_reprojection_error_px"`
 	Points          int                    `json:"points"`
+	LeftOut         []string               `json:"left_out,omitempty"`      // photos the model does not hold
+	BroaderPairs    int                    `json:"broader_pairs,omitempty"` // pairs matched again because photos were left out
+	Mesh            *local.MeshSummary     `json:"mesh,omitempty"`
 	Backend         string                 `json:"backend"`
 	GPU             bool                   `json:"gpu"`
 	Colmap          string                 `json:"colmap"`
@@ -94,32 +98,55 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	rep := processReport{Format: "replica-process/1", Version: assets.Version, Photos: len(photos), Backend: "local", GPU: o.GPU,
-		Colmap: bin.Version.String(), Quality: *quality, Stages: stages, Outputs: map[string]string{}}
+		Colmap: bin.Version.String(), Quality: *quality, Stages: stages, Outputs: map[string]string{}, Skipped: map[string]string{}}
+	stage := func(name string) string { return filepath.Join(*out, "stages", name) }
 	var s local.Summary
-	mapping := filepath.Join(*out, "stages", "mapping")
-	if b, err := os.ReadFile(filepath.Join(mapping, "model.json")); err == nil {
-		json.Unmarshal(b, &s)
-	}
-	rep.Registered, rep.MeanReprojError, rep.Points = s.Registered, s.MeanReprojError, s.Points
-	if err := copyOut(filepath.Join(mapping, "sparse.ply"), filepath.Join(*out, "sparse.ply")); err != nil {
+	if err := readJSON(filepath.Join(stage("mapping"), "model.json"), &s); err != nil {
 		return err
 	}
-	rep.Outputs["sparse"] = "sparse.ply"
-	rep.Skipped = map[string]string{
-		"dense": "needs COLMAP built with CUDA and an NVIDIA GPU; the CPU dense stage comes later",
-		"mesh":  "runs on the dense points",
+	rep.Registered, rep.MeanReprojError, rep.Points, rep.LeftOut, rep.BroaderPairs = s.Registered, s.MeanReprojError, s.Points, s.LeftOut, s.BroaderPairs
+	if why := local.DenseSkipped(bin, o); why != "" {
+		rep.Skipped["dense"] = why
 	}
-	if o.GPU {
-		rep.Skipped["dense"] = "not built yet"
+	rep.Mesh = new(local.MeshSummary)
+	if err := readJSON(filepath.Join(stage("mesh"), "mesh.json"), rep.Mesh); err != nil {
+		return err
+	}
+	for _, f := range []struct{ key, stage, file string }{
+		{"sparse", "mapping", "sparse.ply"},
+		{"dense", "dense", "dense.ply"},
+		{"mesh", "mesh", "mesh.ply"},
+	} {
+		if f.key == "dense" && rep.Skipped["dense"] != "" {
+			os.Remove(filepath.Join(*out, f.file)) // from an earlier run with a GPU
+			continue
+		}
+		if err := pipeline.CopyFile(filepath.Join(stage(f.stage), f.file), filepath.Join(*out, f.file)); err != nil {
+			return fmt.Errorf("writing the results: %w", err)
+		}
+		rep.Outputs[f.key] = f.file
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(b, '\n'), 0o644); err != nil {
-		return err
+		return fmt.Errorf("writing the report: %w", err)
 	}
-	fmt.Fprintf(stdout, "Registered %d of %d photos, %d points, mean reprojection error %.2f px (%s, %s) in %.0f s\nWrote %s and %s\n",
-		rep.Registered, rep.Photos, rep.Points, rep.MeanReprojError, cpuOrGPU(o.GPU), *quality, rep.Seconds,
-		filepath.Join(*out, "sparse.ply"), filepath.Join(*out, "report.json"))
+	fmt.Fprintf(stdout, "Registered %d of %d photos, %d points, mean reprojection error %.2f px (%s, %s) in %.0f s\n",
+		rep.Registered, rep.Photos, rep.Points, rep.MeanReprojError, cpuOrGPU(o.GPU), *quality, rep.Seconds)
+	if len(rep.LeftOut) > 0 {
+		fmt.Fprintf(stdout, "Left out (no overlap found with the others): %s\n", strings.Join(rep.LeftOut, ", "))
+	}
+	fmt.Fprintf(stdout, "Mesh of the %s points: %d vertices, %d faces\n", rep.Mesh.Source, rep.Mesh.Vertices, rep.Mesh.Faces)
+	if why := rep.Skipped["dense"]; why != "" {
+		fmt.Fprintf(stdout, "Dense points skipped: %s\n", why)
+	}
+	names := []string{"report.json"}
+	for _, k := range []string{"sparse", "dense", "mesh"} {
+		if f, ok := rep.Outputs[k]; ok {
+			names = append(names, f)
+		}
+	}
+	fmt.Fprintf(stdout, "Wrote %s in %s\n", strings.Join(names, ", "), *out)
 	return nil
 }
 
@@ -160,12 +187,16 @@ func (p *lineProgress) Done(name string, cached bool, took time.Duration) {
 	fmt.Fprintf(p.w, "      %s: done in %.1f s\n", name, took.Seconds())
 }
 
-func copyOut(src, dst string) error {
-	b, err := os.ReadFile(src)
+// readJSON decodes the JSON file at path into v.
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(dst, b, 0o644)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 func fileExists(p string) bool {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -31,6 +33,116 @@ func TestProcessUsage(t *testing.T) {
 	err := run(context.Background(), []string{"process", dir, "--out", t.TempDir()}, &out, &errb)
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "at least 3") {
 		t.Errorf("one photo: %v (exit %d)", err, exitCode(err))
+	}
+}
+
+// synthInto renders a small capture of part into dir, its photos renamed
+// with prefix.
+func synthInto(t *testing.T, dir, part, seed, prefix string, views int) {
+	t.Helper()
+	tmp := filepath.Join(t.TempDir(), "cap")
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"synth", "--part", part, "--views", strconv.Itoa(views), "--rings", "1", "--seed", seed, "--markers=false",
+		"--width", "640", "--height", "480", "--mesh-cell", "4", "--quiet", "--out", tmp}, &out, &errb); err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= views; i++ {
+		name := fmt.Sprintf("view_%03d.jpg", i)
+		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(dir, prefix+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestProcessTwoObjects: photos of two unrelated objects in one folder
+// are refused with the groups named, after the broader matching found no
+// link between them.
+func TestProcessTwoObjects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs COLMAP on 24 photos (about two minutes); skipped in -short mode")
+	}
+	if _, err := exec.LookPath("colmap"); err != nil {
+		t.Skip("colmap not installed (make deps installs it); skipping")
+	}
+	dir := filepath.Join(t.TempDir(), "photos")
+	synthInto(t, dir, "bracket", "3", "a_", 12)
+	synthInto(t, dir, "flanged-cylinder", "11", "b_", 12)
+	res := filepath.Join(t.TempDir(), "out")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"process", dir, "--out", res, "--quality", "draft", "--quiet"}, &out, &errb)
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "groups that share no view") || !strings.Contains(err.Error(), "own folder") ||
+		!strings.Contains(err.Error(), "a_view_001.jpg") || !strings.Contains(err.Error(), "b_view_001.jpg") {
+		t.Fatalf("two objects: %v (exit %d), want the two groups named", err, exitCode(err))
+	}
+	t.Logf("message: %v", err)
+	if _, err := os.Stat(filepath.Join(res, "report.json")); err == nil {
+		t.Error("a report was written for a failed job")
+	}
+	log, _ := os.ReadFile(filepath.Join(res, "stages", "mapping.log"))
+	if !strings.Contains(string(log), "more pairs and mapping again") {
+		t.Errorf("no broader matching before giving up; mapping.log:\n%s", log)
+	}
+}
+
+// TestProcessUnwritableOutput: an output folder that cannot be written
+// gives a clear message, exit 1.
+func TestProcessUnwritableOutput(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cap")
+	synthInto(t, dir, "bracket", "1", "", 3)
+	// A file in the way is unwritable for anyone, root included.
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"process", dir, "--out", filepath.Join(file, "out"), "--quiet"}, &out, &errb)
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "choose a folder you can write to") {
+		t.Errorf("output under a file: %v (exit %d)", err, exitCode(err))
+	}
+	if os.Geteuid() != 0 {
+		ro := t.TempDir()
+		os.Chmod(ro, 0o555)
+		defer os.Chmod(ro, 0o755)
+		err = run(context.Background(), []string{"process", dir, "--out", filepath.Join(ro, "out"), "--quiet"}, &out, &errb)
+		if exitCode(err) != 1 || !strings.Contains(err.Error(), "choose a folder you can write to") {
+			t.Errorf("read-only folder: %v (exit %d)", err, exitCode(err))
+		}
+	}
+}
+
+// TestProcessDiskFull runs a job into a 1 MiB file system: it stops with
+// the disk named as the cause, the photos untouched.
+func TestProcessDiskFull(t *testing.T) {
+	if _, err := exec.LookPath("colmap"); err != nil {
+		t.Skip("colmap not installed (make deps installs it); skipping")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs (mount); skipping")
+	}
+	small := t.TempDir()
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (mount: %v: %s); skipping", err, b)
+	}
+	t.Cleanup(func() { exec.Command("umount", small).Run() })
+	dir := filepath.Join(t.TempDir(), "cap")
+	synthInto(t, dir, "bracket", "1", "", 10)
+	before := map[string][]byte{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		before[e.Name()] = b
+	}
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"process", dir, "--out", filepath.Join(small, "out"), "--quiet"}, &out, &errb)
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "disk") || !strings.Contains(err.Error(), "is full: free some space") {
+		t.Errorf("disk full: %v (exit %d), want the full disk named", err, exitCode(err))
+	}
+	t.Logf("message: %v", err)
+	for name, b := range before {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Equal(got, b) {
+			t.Errorf("photo %s changed: %v", name, err)
+		}
 	}
 }
 
@@ -79,13 +191,16 @@ func TestProcessCommand(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Format != "replica-process/1" || rep.Registered != 10 || rep.Photos != 10 || rep.MeanReprojError > 1 || rep.GPU || len(rep.Stages) != 4 || rep.Skipped["dense"] == "" {
+	if rep.Format != "replica-process/1" || rep.Registered != 10 || rep.Photos != 10 || rep.MeanReprojError > 1 || rep.GPU || len(rep.Stages) != 5 || rep.Skipped["dense"] == "" ||
+		rep.Mesh == nil || rep.Mesh.Source != "sparse" || rep.Mesh.Faces == 0 || rep.Outputs["mesh"] != "mesh.ply" || rep.Outputs["sparse"] != "sparse.ply" {
 		t.Errorf("report %+v", rep)
 	}
-	if _, err := os.Stat(filepath.Join(res, "sparse.ply")); err != nil {
-		t.Error(err)
+	for _, f := range []string{"sparse.ply", "mesh.ply"} {
+		if _, err := os.Stat(filepath.Join(res, f)); err != nil {
+			t.Error(err)
+		}
 	}
-	if !strings.Contains(errb.String(), "[4/4] mapping") {
+	if !strings.Contains(errb.String(), "[5/5] mesh") {
 		t.Errorf("progress %q", errb.String())
 	}
 
@@ -106,12 +221,17 @@ func TestProcessCommand(t *testing.T) {
 			Median       float64 `json:"accuracy_median_mm"`
 			Completeness float64 `json:"completeness"`
 		} `json:"sparse"`
+		Mesh *struct {
+			NearPart     int     `json:"near_part"`
+			Completeness float64 `json:"completeness"`
+		} `json:"mesh"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
 		t.Fatalf("eval --json: %v\n%s", err, out.String())
 	}
 	if ev.Registered != 10 || ev.PartSize < 80 || ev.PartSize > 120 || ev.Centres.Max > 0.01*ev.Centres.Distance ||
-		ev.Sparse.NearPart < 30 || ev.Sparse.Median > 1 || ev.Sparse.Completeness <= 0 {
+		ev.Sparse.NearPart < 30 || ev.Sparse.Median > 1 || ev.Sparse.Completeness <= 0 ||
+		ev.Mesh == nil || ev.Mesh.NearPart == 0 || ev.Mesh.Completeness <= 0 {
 		t.Errorf("eval %+v", ev)
 	}
 	t.Logf("eval: %s", out.String())

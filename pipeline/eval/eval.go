@@ -2,8 +2,10 @@ package eval
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +34,12 @@ type Result struct {
 	// around the part, which the surface does not: accuracy is over the
 	// points within 5 % of the part's size of it.
 	Sparse *PointStat `json:"sparse,omitempty"`
+	// Dense measures OUT/dense.ply the same way, when it is there.
+	Dense *PointStat `json:"dense,omitempty"`
+	// Mesh measures OUT/mesh.ply, when it is there: accuracy over points
+	// sampled uniformly on the mesh (Points of them), completeness as the
+	// share of the true surface within Tolerance of the mesh's surface.
+	Mesh *PointStat `json:"mesh,omitempty"`
 }
 
 // PointStat is a point cloud measured against the true surface.
@@ -128,17 +136,21 @@ func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 	if surf != nil && tol > 0 {
 		pts := make([]r3.Vec, 0, len(m.Points))
 		for _, p := range m.Points {
-			pts = append(pts, sim.Apply(p.XYZ))
+			pts = append(pts, p.XYZ)
 		}
-		var near []r3.Vec
-		for _, p := range pts {
-			if surf.Distance(p) <= 0.05*res.PartSize {
-				near = append(near, p)
+		res.Sparse = measurePoints(pts, sim.Apply, surf, res.PartSize, tol)
+		if ply, err := readPLY(filepath.Join(out, "dense.ply")); err == nil {
+			res.Dense = measurePoints(ply.Cloud.Points, sim.Apply, surf, res.PartSize, tol)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("dense.ply: %w", err)
+		}
+		if ply, err := readPLY(filepath.Join(out, "mesh.ply")); err == nil {
+			if res.Mesh, err = measureMesh(ply.Mesh(), sim.Apply, surf, res.PartSize, tol); err != nil {
+				return nil, fmt.Errorf("mesh.ply: %w", err)
 			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("mesh.ply: %w", err)
 		}
-		a := MeasureAccuracy(near, surf)
-		res.Sparse = &PointStat{Points: len(pts), NearPart: a.N, MeanMM: a.Mean, MedianMM: a.Median, P90MM: a.P90,
-			Tolerance: tol, Completeness: MeasureCompleteness(near, surf, tol, 20000)}
 	}
 	res.Centres = CentreStat{RMS: e.RMS, Mean: e.Mean, Max: e.Max, Distance: dist}
 	if res.PartSize > 0 {
@@ -148,6 +160,55 @@ func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 		res.Centres.MaxShareD = e.Max / dist
 	}
 	return res, nil
+}
+
+// measurePoints measures pts, in the reconstruction's units, against the
+// true surface after the alignment sim.
+func measurePoints(pts []r3.Vec, sim func(r3.Vec) r3.Vec, surf *Surface, partSize, tol float64) *PointStat {
+	var near []r3.Vec
+	for _, p := range pts {
+		if q := sim(p); surf.Distance(q) <= 0.05*partSize {
+			near = append(near, q)
+		}
+	}
+	a := MeasureAccuracy(near, surf)
+	return &PointStat{Points: len(pts), NearPart: a.N, MeanMM: a.Mean, MedianMM: a.Median, P90MM: a.P90,
+		Tolerance: tol, Completeness: MeasureCompleteness(near, surf, tol, 20000)}
+}
+
+// meshSamples is how many points are sampled on a mesh for its accuracy.
+const meshSamples = 200000
+
+// measureMesh measures a mesh against the true surface after sim.
+func measureMesh(m *geom.Mesh, sim func(r3.Vec) r3.Vec, surf *Surface, partSize, tol float64) (*PointStat, error) {
+	aligned := &geom.Mesh{Vertices: make([]r3.Vec, len(m.Vertices)), Faces: m.Faces}
+	for i, v := range m.Vertices {
+		aligned.Vertices[i] = sim(v)
+	}
+	ours, err := NewSurface(aligned)
+	if err != nil {
+		return nil, err
+	}
+	st := measurePoints(ours.Sample(meshSamples, 1), func(p r3.Vec) r3.Vec { return p }, surf, partSize, tol)
+	// Completeness: true surface points close to the mesh's surface.
+	truth := surf.Sample(20000, 2)
+	var hit int
+	for _, p := range truth {
+		if ours.Distance(p) <= tol {
+			hit++
+		}
+	}
+	st.Completeness = float64(hit) / float64(max(1, len(truth)))
+	return st, nil
+}
+
+func readPLY(path string) (*mesh.PLY, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return mesh.ReadPLY(f)
 }
 
 func readSTL(path string) (*geom.Mesh, error) {
@@ -168,8 +229,13 @@ func (r *Result) Print(w io.Writer) {
 		fmt.Fprintf(w, ", %.2f%% of the part's %.0f mm size", 100*r.Centres.MaxShare, r.PartSize)
 	}
 	fmt.Fprintln(w, ")")
-	if sp := r.Sparse; sp != nil {
-		fmt.Fprintf(w, "Sparse points on the part: %d of %d; accuracy mean %.2f mm, median %.2f mm, 90%% within %.2f mm; completeness %.1f%% of the surface within %.1f mm\n",
-			sp.NearPart, sp.Points, sp.MeanMM, sp.MedianMM, sp.P90MM, 100*sp.Completeness, sp.Tolerance)
+	for _, x := range []struct {
+		what string
+		st   *PointStat
+	}{{"Sparse points", r.Sparse}, {"Dense points", r.Dense}, {"Mesh (sampled points)", r.Mesh}} {
+		if sp := x.st; sp != nil {
+			fmt.Fprintf(w, "%s on the part: %d of %d; accuracy mean %.2f mm, median %.2f mm, 90%% within %.2f mm; completeness %.1f%% of the surface within %.1f mm\n",
+				x.what, sp.NearPart, sp.Points, sp.MeanMM, sp.MedianMM, sp.P90MM, 100*sp.Completeness, sp.Tolerance)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,21 +16,31 @@ import (
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/colmap"
 	"github.com/replica3d/replica/pipeline/geom"
-	"github.com/replica3d/replica/pipeline/mesh"
 )
 
 // Quality presets: the longest side photos are prepared at and the SIFT
-// features COLMAP extracts from each.
+// features COLMAP extracts from each. On the CPU, matching time grows with
+// the square of the features per photo, and 4096 register as many photos
+// of a part (measured by make bench-sfm), so the CPU extracts fewer.
 var Presets = map[string]Preset{
-	"draft":    {MaxSide: 1600, Features: 4096},
-	"standard": {MaxSide: 2400, Features: 8192},
-	"high":     {MaxSide: 3200, Features: 8192},
+	"draft":    {MaxSide: 1600, Features: 4096, CPUFeatures: 4096},
+	"standard": {MaxSide: 2400, Features: 8192, CPUFeatures: 4096},
+	"high":     {MaxSide: 3200, Features: 8192, CPUFeatures: 8192},
 }
 
 // Preset is a quality preset.
 type Preset struct {
-	MaxSide  int `json:"max_side"`
-	Features int `json:"features"`
+	MaxSide     int `json:"max_side"`
+	Features    int `json:"features"`     // SIFT features per photo with a GPU
+	CPUFeatures int `json:"cpu_features"` // and without (Features when 0)
+}
+
+// features is how many SIFT features a photo gets.
+func (o Options) features() int {
+	if o.GPU || o.Preset.CPUFeatures == 0 {
+		return o.Preset.Features
+	}
+	return o.Preset.CPUFeatures
 }
 
 // Options choose how a job runs.
@@ -55,6 +64,11 @@ type Summary struct {
 	Points          int     `json:"points"`
 	MeanReprojError float64 `json:"mean_reprojection_error_px"`
 	Model           string  `json:"model"` // the largest model's folder, relative to the stage's
+	// LeftOut are the photos (their file names) the model does not hold.
+	LeftOut []string `json:"left_out,omitempty"`
+	// BroaderPairs is how many more pairs were matched because photos were
+	// left out at first (0: none were).
+	BroaderPairs int `json:"broader_pairs,omitempty"`
 }
 
 // Stages returns the local reconstruction of photos (in capture order) as
@@ -65,14 +79,14 @@ func Stages(bin *colmap.Binary, photos []string, o Options) []pipeline.Stage {
 		window = 8
 	}
 	version := bin.Version.String()
-	return []pipeline.Stage{
+	stages := []pipeline.Stage{
 		// prepare: upright, downscaled copies without GPS.
 		{Name: "prepare", Inputs: photos, Options: o.Preset.MaxSide, Outputs: []string{"images", "prepared.json"},
 			Run: func(ctx context.Context, env *pipeline.Env) error {
 				return prepareStage(ctx, env, photos, o.Preset.MaxSide)
 			}},
 		// features: COLMAP's SIFT on every prepared photo.
-		{Name: "features", Options: map[string]any{"colmap": version, "gpu": o.GPU, "features": o.Preset.Features}, Outputs: []string{"database.db"},
+		{Name: "features", Options: map[string]any{"colmap": version, "gpu": o.GPU, "features": o.features()}, Outputs: []string{"database.db"},
 			Run: func(ctx context.Context, env *pipeline.Env) error {
 				return featuresStage(ctx, env, bin, o)
 			}},
@@ -82,11 +96,26 @@ func Stages(bin *colmap.Binary, photos []string, o Options) []pipeline.Stage {
 				return matchingStage(ctx, env, bin, o, window)
 			}},
 		// mapping: incremental SfM; the largest model is kept.
-		{Name: "mapping", Options: map[string]any{"colmap": version}, Outputs: []string{"sparse", "model.json", "sparse.ply"},
+		{Name: "mapping", Options: map[string]any{"colmap": version, "gpu": o.GPU}, Outputs: []string{"sparse", "model.json", "sparse.ply"},
 			Run: func(ctx context.Context, env *pipeline.Env) error {
-				return mappingStage(ctx, env, bin)
+				return mappingStage(ctx, env, bin, o)
 			}},
 	}
+	dense := DenseSkipped(bin, o) == ""
+	if dense {
+		// dense: PatchMatch stereo on the GPU, fused into dense.ply.
+		stages = append(stages, pipeline.Stage{Name: "dense", Options: map[string]any{"colmap": version, "max_side": o.Preset.MaxSide}, Outputs: []string{"dense.ply"},
+			Run: func(ctx context.Context, env *pipeline.Env) error {
+				return denseStage(ctx, env, bin, o)
+			}})
+	}
+	// mesh: screened Poisson on the dense points, or the sparse ones.
+	return append(stages, pipeline.Stage{Name: "mesh",
+		Options: map[string]any{"colmap": version, "dense": dense, "neighbours": normalNeighbours, "outliers": outlierFactor, "trim": poissonTrim("sparse"), "dense_trim": poissonTrim("dense")},
+		Outputs: []string{"mesh.ply", "mesh.json"},
+		Run: func(ctx context.Context, env *pipeline.Env) error {
+			return meshStage(ctx, env, bin, dense)
+		}})
 }
 
 func graphInput(g string) []string {
@@ -115,6 +144,7 @@ func prepareStage(ctx context.Context, env *pipeline.Env, photos []string, maxSi
 // runColmap runs a command with the stage's log and progress. total, when
 // positive, is the count the mapper's "registered" lines are out of.
 func runColmap(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, command string, args []string, total int) error {
+	fmt.Fprintf(env.Log, "$ colmap %s %s\n", command, strings.Join(args, " "))
 	return bin.Run(ctx, command, args, &colmap.RunOptions{Log: env.Log, Line: func(line string) {
 		done, n, ok := colmap.ParseProgress(line)
 		if !ok {
@@ -149,7 +179,7 @@ func featuresStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, o
 		// length prior, from its EXIF.
 		"--ImageReader.camera_model", "SIMPLE_RADIAL",
 		"--" + gpuOpt, boolArg(o.GPU),
-		"--" + maxFeat, strconv.Itoa(o.Preset.Features),
+		"--" + maxFeat, strconv.Itoa(o.features()),
 		"--" + maxSize, strconv.Itoa(o.Preset.MaxSide),
 	}
 	return runColmap(ctx, env, bin, "feature_extractor", args, 0)
@@ -247,16 +277,12 @@ func matchingStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, o
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	for _, p := range pairs {
-		fmt.Fprintf(&b, "%s %s\n", p[0], p[1])
-	}
 	list := filepath.Join(env.Dir, "pairs.txt")
-	if err := os.WriteFile(list, []byte(b.String()), 0o644); err != nil {
+	if err := writePairs(list, pairs); err != nil {
 		return err
 	}
 	db := filepath.Join(env.Dir, "database.db")
-	if err := copyFile(filepath.Join(env.Prev["features"], "database.db"), db); err != nil {
+	if err := pipeline.CopyFile(filepath.Join(env.Prev["features"], "database.db"), db); err != nil {
 		return err
 	}
 	gpuOpt, err := bin.Option(ctx, "matches_importer", "FeatureMatching.use_gpu", "SiftMatching.use_gpu")
@@ -268,58 +294,223 @@ func matchingStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, o
 	}, 0)
 }
 
-func mappingStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary) error {
-	prep, err := readPrepared(env.Prev["prepare"])
-	if err != nil {
-		return err
-	}
-	db := filepath.Join(env.Dir, "database.db")
-	if err := copyFile(filepath.Join(env.Prev["matching"], "database.db"), db); err != nil {
-		return err
-	}
-	all := filepath.Join(env.Dir, "models")
+// mapModels runs the mapper on db into env.Dir/into and returns its
+// models, the one with the most registered photos first, with their
+// folders.
+func mapModels(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, db, images, into string, total int) ([]*colmap.Model, []string, error) {
+	all := filepath.Join(env.Dir, into)
 	if err := os.Mkdir(all, 0o755); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := runColmap(ctx, env, bin, "mapper", []string{
-		"--database_path", db, "--image_path", filepath.Join(env.Prev["prepare"], "images"), "--output_path", all,
-	}, len(prep)); err != nil {
-		return err
+		"--database_path", db, "--image_path", images, "--output_path", all,
+	}, total); err != nil {
+		// When no pair of photos can start a model the mapper fails: that
+		// is no model, for the caller to explain.
+		if e, ok := errors.AsType[*colmap.Error](err); ok && e.ExitCode > 0 && strings.Contains(e.Tail, "failed to create sparse model") {
+			return nil, nil, nil
+		}
+		return nil, nil, err
 	}
-	os.Remove(db) // the mapper does not change it; matching keeps the copy
-	// The mapper writes one folder per model it could not merge: keep the
-	// one with the most registered photos.
+	// The mapper writes one folder per model it could not merge.
 	entries, err := os.ReadDir(all)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	var best *colmap.Model
-	bestDir := ""
+	var models []*colmap.Model
+	var dirs []string
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
 		m, err := colmap.ReadModel(filepath.Join(all, e.Name()))
 		if err != nil {
-			return fmt.Errorf("model %s: %w", e.Name(), err)
+			return nil, nil, fmt.Errorf("model %s: %w", e.Name(), err)
 		}
-		if best == nil || len(m.Images) > len(best.Images) {
-			best, bestDir = m, e.Name()
+		models = append(models, m)
+		dirs = append(dirs, filepath.Join(all, e.Name()))
+	}
+	order := make([]int, len(models))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(models[order[a]].Images) > len(models[order[b]].Images) })
+	sm, sd := make([]*colmap.Model, len(order)), make([]string, len(order))
+	for k, i := range order {
+		sm[k], sd[k] = models[i], dirs[i]
+	}
+	return sm, sd, nil
+}
+
+// continueModel runs the mapper from the model in dir, registering what
+// more it can, into env.Dir/into.
+func continueModel(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, db, images, dir, into string, total int) (*colmap.Model, string, error) {
+	out := filepath.Join(env.Dir, into)
+	if err := os.Mkdir(out, 0o755); err != nil {
+		return nil, "", err
+	}
+	// With an input model the mapper writes the continued one straight
+	// into the output folder.
+	if err := runColmap(ctx, env, bin, "mapper", []string{
+		"--database_path", db, "--image_path", images, "--input_path", dir, "--output_path", out,
+	}, total); err != nil {
+		return nil, "", err
+	}
+	m, err := colmap.ReadModel(out)
+	if err != nil {
+		return nil, "", fmt.Errorf("continued model: %w", err)
+	}
+	return m, out, nil
+}
+
+// broaderPairs returns the pairs not in matched that hold a photo outside
+// the model: matching them gives left-out photos every chance to join.
+func broaderPairs(names []string, in map[string]bool, matched map[[2]string]bool) [][2]string {
+	var pairs [][2]string
+	for i := range names {
+		for j := i + 1; j < len(names); j++ {
+			a, b := names[i], names[j]
+			if (in[a] && in[b]) || matched[[2]string{a, b}] || matched[[2]string{b, a}] {
+				continue
+			}
+			pairs = append(pairs, [2]string{a, b})
 		}
 	}
-	if best == nil || len(best.Images) < 3 {
-		reg := 0
-		if best != nil {
-			reg = len(best.Images)
-		}
-		return pipeline.WithHint(fmt.Errorf("COLMAP registered %d of %d photos", reg, len(prep)),
-			"The photos do not overlap enough: run `replica check` and take the photos it asks for")
+	return pairs
+}
+
+func readPairs(path string) (map[[2]string]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.Rename(filepath.Join(all, bestDir), filepath.Join(env.Dir, "sparse")); err != nil {
+	m := map[[2]string]bool{}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 2 {
+			m[[2]string{f[0], f[1]}] = true
+		}
+	}
+	return m, nil
+}
+
+func writePairs(path string, pairs [][2]string) error {
+	var b strings.Builder
+	for _, p := range pairs {
+		fmt.Fprintf(&b, "%s %s\n", p[0], p[1])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// imageNames returns a model's photo names, sorted.
+func imageNames(m *colmap.Model) []string {
+	var n []string
+	for _, im := range m.Images {
+		n = append(n, im.Name)
+	}
+	sort.Strings(n)
+	return n
+}
+
+func mappingStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, o Options) error {
+	prep, err := readPrepared(env.Prev["prepare"])
+	if err != nil {
 		return err
 	}
-	os.RemoveAll(all)
-	s := Summary{Registered: len(best.Images), Total: len(prep), Points: len(best.Points), MeanReprojError: best.MeanReprojectionError(), Model: "sparse"}
+	images := filepath.Join(env.Prev["prepare"], "images")
+	db := filepath.Join(env.Dir, "database.db")
+	if err := pipeline.CopyFile(filepath.Join(env.Prev["matching"], "database.db"), db); err != nil {
+		return err
+	}
+	models, dirs, err := mapModels(ctx, env, bin, db, images, "models", len(prep))
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(prep))
+	source := map[string]string{}
+	for i, p := range prep {
+		names[i] = p.Name
+		source[p.Name] = filepath.Base(p.Source)
+	}
+	broader := 0
+	if len(models) == 0 || len(models[0].Images) < len(prep) {
+		// Photos were left out: match every pair that holds one of them
+		// and was not matched yet, and map again.
+		in := map[string]bool{}
+		if len(models) > 0 {
+			for _, n := range imageNames(models[0]) {
+				in[n] = true
+			}
+		}
+		matched, err := readPairs(filepath.Join(env.Prev["matching"], "pairs.txt"))
+		if err != nil {
+			return err
+		}
+		pairs := broaderPairs(names, in, matched)
+		if len(pairs) > 0 {
+			broader = len(pairs)
+			fmt.Fprintf(env.Log, "%d of %d photos left out: matching %d more pairs and mapping again\n", len(prep)-registered(models), len(prep), len(pairs))
+			list := filepath.Join(env.Dir, "broader-pairs.txt")
+			if err := writePairs(list, pairs); err != nil {
+				return err
+			}
+			gpuOpt, err := bin.Option(ctx, "matches_importer", "FeatureMatching.use_gpu", "SiftMatching.use_gpu")
+			if err != nil {
+				return err
+			}
+			if err := runColmap(ctx, env, bin, "matches_importer", []string{
+				"--database_path", db, "--match_list_path", list, "--match_type", "pairs", "--" + gpuOpt, boolArg(o.GPU),
+			}, 0); err != nil {
+				return err
+			}
+			if len(models) == 0 || (len(models) > 1 && len(models[1].Images) >= 3) {
+				// Separate groups: map from scratch, so they may merge.
+				if models, dirs, err = mapModels(ctx, env, bin, db, images, "models-broader", len(prep)); err != nil {
+					return err
+				}
+			} else {
+				// Stragglers: continue the model, trying to register them.
+				m, dir, err := continueModel(ctx, env, bin, db, images, dirs[0], "models-broader", len(prep))
+				if err != nil {
+					return err
+				}
+				models[0], dirs[0] = m, dir
+			}
+		}
+	}
+	os.Remove(db) // the mapping's own copy: matching keeps its database
+	if len(models) == 0 || len(models[0].Images) < 3 {
+		return pipeline.WithHint(fmt.Errorf("COLMAP registered %d of %d photos", registered(models), len(prep)),
+			"The photos do not overlap enough: run `replica check` and take the photos it asks for")
+	}
+	if len(models) > 1 && len(models[1].Images) >= max(3, len(prep)/4) {
+		var groups []string
+		for _, m := range models {
+			if len(m.Images) < 3 {
+				break
+			}
+			n := imageNames(m)
+			groups = append(groups, fmt.Sprintf("%d photos (%s … %s)", len(n), source[n[0]], source[n[len(n)-1]]))
+		}
+		return pipeline.WithHint(fmt.Errorf("the photos form %d groups that share no view: %s", len(groups), strings.Join(groups, "; ")),
+			"If the folder holds photos of different objects, give each object its own folder; if it is one object, add photos that bridge the groups; then run again")
+	}
+	best := models[0]
+	if err := os.Rename(dirs[0], filepath.Join(env.Dir, "sparse")); err != nil {
+		return err
+	}
+	os.RemoveAll(filepath.Join(env.Dir, "models"))
+	os.RemoveAll(filepath.Join(env.Dir, "models-broader"))
+	s := Summary{Registered: len(best.Images), Total: len(prep), Points: len(best.Points), MeanReprojError: best.MeanReprojectionError(),
+		Model: "sparse", BroaderPairs: broader}
+	in := map[string]bool{}
+	for _, n := range imageNames(best) {
+		in[n] = true
+	}
+	for _, n := range names {
+		if !in[n] {
+			s.LeftOut = append(s.LeftOut, source[n])
+		}
+	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := os.WriteFile(filepath.Join(env.Dir, "model.json"), b, 0o644); err != nil {
 		return err
@@ -328,38 +519,19 @@ func mappingStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary) er
 	return writeSparsePLY(filepath.Join(env.Dir, "sparse.ply"), best)
 }
 
-// writeSparsePLY writes the model's points with their colours.
-func writeSparsePLY(path string, m *colmap.Model) error {
-	var p mesh.PLY
-	for _, pt := range m.Points {
-		p.Cloud.Points = append(p.Cloud.Points, geom.Vec(pt.XYZ))
-		p.Cloud.Colors = append(p.Cloud.Colors, color.NRGBA{pt.RGB[0], pt.RGB[1], pt.RGB[2], 255})
+func registered(models []*colmap.Model) int {
+	if len(models) == 0 {
+		return 0
 	}
-	p.Comments = []string{"replica sparse model (COLMAP coordinates, not to scale)"}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := mesh.WritePLY(f, &p, mesh.BinaryLittleEndian); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return len(models[0].Images)
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
+// writeSparsePLY writes the model's points with their colours.
+func writeSparsePLY(path string, m *colmap.Model) error {
+	var c geom.PointCloud
+	for _, pt := range m.Points {
+		c.Points = append(c.Points, pt.XYZ)
+		c.Colors = append(c.Colors, color.NRGBA{pt.RGB[0], pt.RGB[1], pt.RGB[2], 255})
 	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return errors.Join(err, os.Remove(dst))
-	}
-	return out.Close()
+	return writeCloud(path, &c, "replica sparse model (COLMAP coordinates, not to scale)")
 }

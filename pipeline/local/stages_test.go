@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,31 @@ func TestPairList(t *testing.T) {
 	}
 }
 
+// colmapCapture finds colmap (skipping the test without it) and renders
+// views photos of the bracket in one ring at 640×480 into a folder.
+func colmapCapture(t *testing.T, views int) (bin *colmap.Binary, dir string, photos []string) {
+	t.Helper()
+	if _, err := exec.LookPath("colmap"); err != nil {
+		t.Skip("colmap not installed (make deps installs it); skipping")
+	}
+	bin, err := colmap.Find(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := assets.Part("bracket")
+	spec, _ := synth.ParseSpec(bytes.NewReader(b))
+	o := synth.DefaultOptions()
+	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = views, 1, 640, 480, 4
+	dir = t.TempDir()
+	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= views; i++ {
+		photos = append(photos, filepath.Join(dir, fmt.Sprintf("view_%03d.jpg", i)))
+	}
+	return bin, dir, photos
+}
+
 // cancelAt cancels a run at the first progress of stage name: the
 // command is then running.
 type cancelAt struct {
@@ -62,25 +88,7 @@ func TestStagesWithColmap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs COLMAP on 10 photos (about a minute); skipped in -short mode")
 	}
-	if _, err := exec.LookPath("colmap"); err != nil {
-		t.Skip("colmap not installed (make deps installs it); skipping")
-	}
-	bin, err := colmap.Find(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := assets.Part("bracket")
-	spec, _ := synth.ParseSpec(bytes.NewReader(b))
-	o := synth.DefaultOptions()
-	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = 10, 1, 640, 480, 4
-	in := t.TempDir()
-	if _, err := synth.Generate(context.Background(), spec, o, in); err != nil {
-		t.Fatal(err)
-	}
-	var photos []string
-	for i := 1; i <= o.Views; i++ {
-		photos = append(photos, filepath.Join(in, fmt.Sprintf("view_%03d.jpg", i)))
-	}
+	bin, in, photos := colmapCapture(t, 10)
 	before := map[string]time.Time{}
 	for _, p := range photos {
 		fi, err := os.Stat(p)
@@ -94,7 +102,7 @@ func TestStagesWithColmap(t *testing.T) {
 
 	// First run, killed in the mapper.
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err = (&pipeline.Runner{Dir: out, Progress: &cancelAt{name: "mapping", cancel: cancel}}).Run(ctx, Stages(bin, photos, opts))
+	_, err := (&pipeline.Runner{Dir: out, Progress: &cancelAt{name: "mapping", cancel: cancel}}).Run(ctx, Stages(bin, photos, opts))
 	var se *pipeline.StageError
 	if !errors.As(err, &se) || se.Stage != "mapping" || !errors.Is(err, context.Canceled) {
 		t.Fatalf("killed run = %v, want mapping cancelled", err)
@@ -117,8 +125,8 @@ func TestStagesWithColmap(t *testing.T) {
 		t.Fatal(err)
 	}
 	json.Unmarshal(mb, &s)
-	if s.Registered != o.Views || s.Total != o.Views || s.MeanReprojError <= 0 || s.MeanReprojError > 1 || s.Points < 500 {
-		t.Errorf("model %+v: want all %d photos registered, error under 1 px, hundreds of points", s, o.Views)
+	if s.Registered != len(photos) || s.Total != len(photos) || s.MeanReprojError <= 0 || s.MeanReprojError > 1 || s.Points < 500 {
+		t.Errorf("model %+v: want all %d photos registered, error under 1 px, hundreds of points", s, len(photos))
 	}
 	// The camera centres match the truth up to a similarity.
 	m, err := colmap.ReadModel(filepath.Join(out, "stages", "mapping", "sparse"))
@@ -174,4 +182,48 @@ func TestStagesWithColmap(t *testing.T) {
 			t.Errorf("%s touched: %v", p, err)
 		}
 	}
+}
+
+// TestLeftOutPhotoJoins: with a window of two, a photo out of capture
+// order is paired only with photos of other scenes; the mapping matches
+// the left-out photos with every photo, registers the one that belongs by
+// continuing the model and reports the others as left out.
+func TestLeftOutPhotoJoins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs COLMAP on 15 photos (about a minute); skipped in -short mode")
+	}
+	bin, _, photos := colmapCapture(t, 12)
+	var strangers []string
+	for _, seed := range []uint64{97, 98, 99} {
+		b, _ := assets.Part("flanged-cylinder")
+		spec, _ := synth.ParseSpec(bytes.NewReader(b))
+		o := synth.DefaultOptions()
+		o.Views, o.Rings, o.Width, o.Height, o.MeshCell, o.Seed, o.Markers = 3, 1, 640, 480, 4, seed, false
+		dir := t.TempDir()
+		if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
+			t.Fatal(err)
+		}
+		strangers = append(strangers, filepath.Join(dir, "view_001.jpg"))
+	}
+	// 1…6, 8…12, two strangers, 7, a stranger.
+	photos = append(slices.Delete(photos, 6, 7), strangers[0], strangers[1], photos[6], strangers[2])
+	out := t.TempDir()
+	opts := Options{Preset: Preset{MaxSide: 640, Features: 2048}, Window: 2}
+	if _, err := (&pipeline.Runner{Dir: out}).Run(context.Background(), Stages(bin, photos, opts)); err != nil {
+		t.Fatal(err)
+	}
+	var s Summary
+	mb, err := os.ReadFile(filepath.Join(out, "stages", "mapping", "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(mb, &s)
+	log, _ := os.ReadFile(filepath.Join(out, "stages", "mapping.log"))
+	if s.BroaderPairs == 0 || !strings.Contains(string(log), "4 of 15 photos left out: matching") || !strings.Contains(string(log), "--input_path") {
+		t.Errorf("model %+v: want broader matching after 4 photos were left out, and the model continued; log:\n%s", s, log)
+	}
+	if s.Registered != 12 || s.Total != 15 || len(s.LeftOut) != 3 {
+		t.Errorf("model %+v: want the 12 photos of the part registered and the 3 strangers left out", s)
+	}
+	t.Logf("model %+v", s)
 }
