@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,22 +19,28 @@ import (
 // synthPhotos renders n small views of the bracket.
 func synthPhotos(t *testing.T, n int) []string {
 	t.Helper()
+	_, photos := synthCapture(t, n, 800, 600)
+	return photos
+}
+
+// synthCapture renders n photos of the bracket in one ring into a folder.
+func synthCapture(t *testing.T, n, width, height int) (dir string, photos []string) {
+	t.Helper()
 	b, _ := assets.Part("bracket")
 	spec, err := synth.ParseSpec(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := synth.DefaultOptions()
-	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = n, 1, 800, 600, 4
-	dir := t.TempDir()
+	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = n, 1, width, height, 4
+	dir = t.TempDir()
 	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
 		t.Fatal(err)
 	}
-	var photos []string
 	for i := 1; i <= n; i++ {
-		photos = append(photos, filepath.Join(dir, "view_00"+string(rune('0'+i))+".jpg"))
+		photos = append(photos, filepath.Join(dir, fmt.Sprintf("view_%03d.jpg", i)))
 	}
-	return photos
+	return dir, photos
 }
 
 func digest(t *testing.T, path string) [32]byte {

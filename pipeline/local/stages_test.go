@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,17 +51,7 @@ func colmapCapture(t *testing.T, views int) (bin *colmap.Binary, dir string, pho
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := assets.Part("bracket")
-	spec, _ := synth.ParseSpec(bytes.NewReader(b))
-	o := synth.DefaultOptions()
-	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = views, 1, 640, 480, 4
-	dir = t.TempDir()
-	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= views; i++ {
-		photos = append(photos, filepath.Join(dir, fmt.Sprintf("view_%03d.jpg", i)))
-	}
+	dir, photos = synthCapture(t, views, 640, 480)
 	return bin, dir, photos
 }
 
