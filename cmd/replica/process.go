@@ -87,7 +87,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	start := time.Now()
 	r := &pipeline.Runner{Dir: *out}
 	if !*quiet {
-		r.Progress = &lineProgress{w: stderr}
+		r.Progress = newLineProgress(stderr)
 	}
 	stages, err := r.Run(ctx, local.Stages(bin, photos, o))
 	if err != nil {
@@ -157,34 +157,63 @@ func cpuOrGPU(gpu bool) string {
 	return "CPU"
 }
 
-// lineProgress prints one line a stage, and its progress on a terminal.
+// lineProgress prints one line a stage and its progress: on a terminal
+// as a bar redrawn in place, otherwise as a line every few seconds.
 type lineProgress struct {
 	w        io.Writer
+	bar      bool // w is a terminal
+	drawn    bool // a bar is on the current line
 	lastLine time.Time
 }
 
+func newLineProgress(w io.Writer) *lineProgress {
+	bar := false
+	if f, ok := w.(*os.File); ok {
+		st, err := f.Stat()
+		bar = err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+	}
+	return &lineProgress{w: w, bar: bar}
+}
+
 func (p *lineProgress) Stage(name string, i, n int) {
+	p.endBar()
 	fmt.Fprintf(p.w, "[%d/%d] %s\n", i+1, n, name)
 }
 
 func (p *lineProgress) Update(name string, f float64, eta time.Duration) {
+	left := ""
+	if eta > 0 {
+		left = fmt.Sprintf(", about %s left", eta.Round(time.Second))
+	}
+	if p.bar {
+		const width = 30
+		n := min(width, max(0, int(f*width+0.5)))
+		fmt.Fprintf(p.w, "\r      %s [%s%s] %3.0f%%%s\x1b[K", name, strings.Repeat("#", n), strings.Repeat(".", width-n), 100*f, left)
+		p.drawn = true
+		return
+	}
 	if time.Since(p.lastLine) < 2*time.Second && f < 1 {
 		return
 	}
 	p.lastLine = time.Now()
-	left := ""
-	if eta > 0 {
-		left = fmt.Sprintf(", about %s left", eta)
-	}
 	fmt.Fprintf(p.w, "      %s %3.0f%%%s\n", name, 100*f, left)
 }
 
 func (p *lineProgress) Done(name string, cached bool, took time.Duration) {
+	p.endBar()
 	if cached {
 		fmt.Fprintf(p.w, "      %s: from the cache\n", name)
 		return
 	}
 	fmt.Fprintf(p.w, "      %s: done in %.1f s\n", name, took.Seconds())
+}
+
+// endBar ends the line a bar was drawn on.
+func (p *lineProgress) endBar() {
+	if p.drawn {
+		fmt.Fprintf(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
 }
 
 // readJSON decodes the JSON file at path into v.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestProcessUsage(t *testing.T) {
@@ -241,5 +242,30 @@ func TestProcessCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"eval", t.TempDir(), "--truth", filepath.Join(dir, "groundtruth.json")}, &out, &errb); exitCode(err) != 1 {
 		t.Errorf("eval of an empty folder: %v", err)
+	}
+}
+
+// TestLineProgress: a bar redrawn in place on a terminal, plain lines
+// otherwise.
+func TestLineProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := &lineProgress{w: &b, bar: true}
+	p.Stage("mapping", 3, 5)
+	p.Update("mapping", 0.5, 12*time.Second)
+	p.Update("mapping", 1, 0)
+	p.Done("mapping", false, 3*time.Second)
+	want := "[4/5] mapping\n\r      mapping [###############...............]  50%, about 12s left\x1b[K" +
+		"\r      mapping [##############################] 100%\x1b[K\r\x1b[K      mapping: done in 3.0 s\n"
+	if b.String() != want {
+		t.Errorf("bar:\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	p = newLineProgress(&b)
+	p.Stage("mapping", 3, 5)
+	p.Update("mapping", 0.5, 0)
+	p.Update("mapping", 0.6, 0) // too soon for another line
+	p.Done("mapping", true, 0)
+	if want := "[4/5] mapping\n      mapping  50%\n      mapping: from the cache\n"; b.String() != want {
+		t.Errorf("lines:\n%q\nwant\n%q", b.String(), want)
 	}
 }
