@@ -247,6 +247,30 @@ func TestParseGPUs(t *testing.T) {
 	}
 }
 
+// TestDetectGPUsReal runs the real nvidia-smi where there is one: every
+// GPU it lists is found, with its memory.
+func TestDetectGPUsReal(t *testing.T) {
+	path, err := exec.LookPath("nvidia-smi")
+	if err != nil {
+		t.Skip("nvidia-smi not installed (no NVIDIA driver); skipping")
+	}
+	list, err := exec.Command(path, "-L").Output()
+	if err != nil {
+		t.Skipf("nvidia-smi -L: %v (no usable NVIDIA device); skipping", err)
+	}
+	want := strings.Count(string(list), "GPU ")
+	got := DetectGPUs(context.Background())
+	t.Logf("nvidia-smi -L:\n%sDetectGPUs: %+v", list, got)
+	if len(got) != want || want == 0 {
+		t.Fatalf("DetectGPUs found %d GPUs, nvidia-smi -L lists %d", len(got), want)
+	}
+	for _, g := range got {
+		if g.Name == "" || g.MemoryMB < 1024 {
+			t.Errorf("GPU %+v: want a name and its memory", g)
+		}
+	}
+}
+
 func TestParseBanner(t *testing.T) {
 	for in, want := range map[string]string{
 		"COLMAP 3.8 -- Structure-from-Motion\n (Commit Unknown on Unknown without CUDA)": "3.8 false",
