@@ -203,12 +203,12 @@ func (r *Runner) Run(ctx context.Context, stages []Stage) ([]StageResult, error)
 func (r *Runner) runStage(ctx context.Context, s Stage, root, dir, key string, prev map[string]string, start time.Time, now func() time.Time) (time.Duration, error) {
 	tmp, err := os.MkdirTemp(root, "."+s.Name+".tmp-")
 	if err != nil {
-		return 0, WithHint(err, writeHint(err))
+		return 0, WithHint(err, WriteHint(err))
 	}
 	defer os.RemoveAll(tmp) // gone after the swap; the partial outputs of a failure
 	logf, err := os.Create(filepath.Join(root, s.Name+".log"))
 	if err != nil {
-		return 0, WithHint(err, writeHint(err))
+		return 0, WithHint(err, WriteHint(err))
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "stage %s started %s, key %s\n", s.Name, start.Format(time.RFC3339), key)
@@ -258,7 +258,7 @@ func (r *Runner) runStage(ctx context.Context, s Stage, root, dir, key string, p
 	m := manifest{Format: "replica-stage/1", Key: key, Outputs: s.Outputs, Seconds: took.Seconds(), Finished: now().UTC()}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := writeFileSync(filepath.Join(tmp, manifestName), b); err != nil {
-		return 0, WithHint(err, writeHint(err))
+		return 0, WithHint(err, WriteHint(err))
 	}
 	// Swap: the old folder moves aside, the new one in, the old one goes.
 	// A crash between the renames leaves no folder, which a run rebuilds.
@@ -401,8 +401,9 @@ func hintFor(err error) string {
 	return ""
 }
 
-// writeHint is the hint for a failure to write in the output folder.
-func writeHint(err error) string {
+// WriteHint is the hint for a failure to write in the output folder: a
+// full disk, a read-only or forbidden folder, or one of those in general.
+func WriteHint(err error) string {
 	if h := hintFor(err); h != "" {
 		return h
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,33 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/capture"
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/colmap"
 	"github.com/replica3d/replica/pipeline/local"
 )
-
-// processReport is OUT/report.json (format replica-process/1).
-type processReport struct {
-	Format          string                 `json:"format"`
-	Version         string                 `json:"version"`
-	Photos          int                    `json:"photos"`
-	Registered      int                    `json:"registered"`
-	MeanReprojError float64                `json:"mean_reprojection_error_px"`
-	Points          int                    `json:"points"`
-	LeftOut         []string               `json:"left_out,omitempty"`      // photos the model does not hold
-	BroaderPairs    int                    `json:"broader_pairs,omitempty"` // pairs matched again because photos were left out
-	Mesh            *local.MeshSummary     `json:"mesh,omitempty"`
-	Backend         string                 `json:"backend"`
-	GPU             bool                   `json:"gpu"`
-	Colmap          string                 `json:"colmap"`
-	Quality         string                 `json:"quality"`
-	Stages          []pipeline.StageResult `json:"stages"`
-	Skipped         map[string]string      `json:"skipped,omitempty"` // stage → why
-	Outputs         map[string]string      `json:"outputs"`
-	Seconds         float64                `json:"seconds"`
-}
 
 func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("process", stderr, "DIR --out OUT [--quality draft|standard|high] [--backend auto|local]")
@@ -58,8 +35,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *backend != "auto" && *backend != "local":
 		return exitErr(2, fmt.Errorf("%w: --backend %q: want auto or local", errUsage, *backend))
 	}
-	preset, ok := local.Presets[*quality]
-	if !ok {
+	if _, ok := local.Presets[*quality]; !ok {
 		return exitErr(2, fmt.Errorf("%w: --quality %q: want draft, standard or high", errUsage, *quality))
 	}
 	if abs(*out) == abs(dir) {
@@ -79,60 +55,22 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	gpus := colmap.DetectGPUs(ctx)
-	o := local.Options{Preset: preset, GPU: bin.CUDA && len(gpus) > 0}
+	job := local.Job{Photos: photos, Out: *out, Quality: *quality}
 	if g := filepath.Join(dir, capture.GraphFileName); fileExists(g) {
-		o.Graph = g
+		job.Graph = g
 	}
-	start := time.Now()
-	r := &pipeline.Runner{Dir: *out}
 	if !*quiet {
-		r.Progress = newLineProgress(stderr)
+		job.Progress = newLineProgress(stderr)
 	}
-	stages, err := r.Run(ctx, local.Stages(bin, photos, o))
+	rep, err := local.Run(ctx, bin, job)
 	if err != nil {
-		var se *pipeline.StageError
-		if errors.As(err, &se) && se.Hint != "" {
+		if se, ok := errors.AsType[*pipeline.StageError](err); ok && se.Hint != "" {
 			return fmt.Errorf("%w\n%s", err, se.Hint)
 		}
 		return err
 	}
-	rep := processReport{Format: "replica-process/1", Version: assets.Version, Photos: len(photos), Backend: "local", GPU: o.GPU,
-		Colmap: bin.Version.String(), Quality: *quality, Stages: stages, Outputs: map[string]string{}, Skipped: map[string]string{}}
-	stage := func(name string) string { return filepath.Join(*out, "stages", name) }
-	var s local.Summary
-	if err := readJSON(filepath.Join(stage("mapping"), "model.json"), &s); err != nil {
-		return err
-	}
-	rep.Registered, rep.MeanReprojError, rep.Points, rep.LeftOut, rep.BroaderPairs = s.Registered, s.MeanReprojError, s.Points, s.LeftOut, s.BroaderPairs
-	if why := local.DenseSkipped(bin, o); why != "" {
-		rep.Skipped["dense"] = why
-	}
-	rep.Mesh = new(local.MeshSummary)
-	if err := readJSON(filepath.Join(stage("mesh"), "mesh.json"), rep.Mesh); err != nil {
-		return err
-	}
-	for _, f := range []struct{ key, stage, file string }{
-		{"sparse", "mapping", "sparse.ply"},
-		{"dense", "dense", "dense.ply"},
-		{"mesh", "mesh", "mesh.ply"},
-	} {
-		if f.key == "dense" && rep.Skipped["dense"] != "" {
-			os.Remove(filepath.Join(*out, f.file)) // from an earlier run with a GPU
-			continue
-		}
-		if err := pipeline.CopyFile(filepath.Join(stage(f.stage), f.file), filepath.Join(*out, f.file)); err != nil {
-			return fmt.Errorf("writing the results: %w", err)
-		}
-		rep.Outputs[f.key] = f.file
-	}
-	rep.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
 	fmt.Fprintf(stdout, "Registered %d of %d photos, %d points, mean reprojection error %.2f px (%s, %s) in %.0f s\n",
-		rep.Registered, rep.Photos, rep.Points, rep.MeanReprojError, cpuOrGPU(o.GPU), *quality, rep.Seconds)
+		rep.Registered, rep.Photos, rep.Points, rep.MeanReprojError, cpuOrGPU(rep.GPU), *quality, rep.Seconds)
 	if len(rep.LeftOut) > 0 {
 		fmt.Fprintf(stdout, "Left out (no overlap found with the others): %s\n", strings.Join(rep.LeftOut, ", "))
 	}
@@ -214,18 +152,6 @@ func (p *lineProgress) endBar() {
 		fmt.Fprintf(p.w, "\r\x1b[K")
 		p.drawn = false
 	}
-}
-
-// readJSON decodes the JSON file at path into v.
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 func fileExists(p string) bool {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/replica3d/replica/pipeline/local"
 )
 
 func TestProcessUsage(t *testing.T) {
@@ -188,7 +190,7 @@ func TestProcessCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep processReport
+	var rep local.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
