@@ -35,7 +35,7 @@ func fakeColmap(mode string, args []string) int {
 		return 0
 	}
 	if len(args) > 1 && args[1] == "-h" {
-		for _, o := range []string{"SiftExtraction.use_gpu", "SiftExtraction.max_num_features", "SiftExtraction.max_image_size", "SiftMatching.use_gpu"} {
+		for _, o := range []string{"SiftExtraction.use_gpu", "SiftExtraction.max_num_features", "SiftExtraction.max_image_size", "SiftExtraction.first_octave", "SiftMatching.use_gpu"} {
 			fmt.Printf("  --%s arg\n", o)
 		}
 		return 0

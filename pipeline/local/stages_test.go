@@ -216,3 +216,21 @@ func TestLeftOutPhotoJoins(t *testing.T) {
 	}
 	t.Logf("model %+v", s)
 }
+
+func TestFirstOctave(t *testing.T) {
+	big := []Prepared{{Width: 2400, Height: 1800}, {Width: 1800, Height: 2400}}
+	small := append(big, Prepared{Width: 1200, Height: 900})
+	for _, tc := range []struct {
+		gpu  bool
+		prep []Prepared
+		want int
+	}{
+		{false, big, 0},
+		{false, small, -1},
+		{true, big, -1},
+	} {
+		if got := firstOctave(tc.gpu, tc.prep); got != tc.want {
+			t.Errorf("firstOctave(gpu %v, %v) = %d, want %d", tc.gpu, tc.prep, got, tc.want)
+		}
+	}
+}
