@@ -12,12 +12,25 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/replica3d/replica/app"
+	"github.com/replica3d/replica/app/project"
 )
 
 // quitAfterEnv names the environment variable that, set to a Go duration
 // such as "3s", closes the app cleanly after that time. The smoke test and
 // screenshot scripts use it.
 const quitAfterEnv = "REPLICA_QUIT_AFTER"
+
+// screenshotsEnv names the environment variable that, set to a folder,
+// walks the app through its screens and saves a PNG of each there
+// (`make screenshots`); tourPhotosEnv is the folder of photos it imports.
+const (
+	screenshotsEnv = "REPLICA_SCREENSHOTS"
+	tourPhotosEnv  = "REPLICA_TOUR_PHOTOS"
+)
+
+// dataEnv names the environment variable that overrides the folder holding
+// the projects (the screenshot script and tests use a fresh one).
+const dataEnv = "REPLICA_DATA"
 
 func main() {
 	quitAfter, err := parseQuitAfter(os.Getenv(quitAfterEnv))
@@ -26,9 +39,32 @@ func main() {
 		os.Exit(1)
 	}
 
+	root := os.Getenv(dataEnv)
+	if root == "" {
+		if root, err = project.DefaultRoot(); err != nil {
+			fmt.Fprintln(os.Stderr, "replica:", err)
+			os.Exit(1)
+		}
+	}
+	store, err := project.Open(root)
+	if err != nil {
+		// Shown in a window too: the app is often started from a menu.
+		fmt.Fprintln(os.Stderr, "replica:", err)
+		a := fyneapp.NewWithID("com.replica3d.replica")
+		w := a.NewWindow("Replica")
+		app.ShowStartError(w, err)
+		w.ShowAndRun()
+		os.Exit(1)
+	}
+	defer store.Close()
+
 	a := fyneapp.NewWithID("com.replica3d.replica")
 	w := a.NewWindow("Replica")
-	app.Create(a, w)
+	if shots := os.Getenv(screenshotsEnv); shots != "" {
+		app.Tour(a, w, store, shots, os.Getenv(tourPhotosEnv))
+	} else {
+		app.Create(a, w, store)
+	}
 
 	if quitAfter > 0 {
 		time.AfterFunc(quitAfter, func() { fyne.Do(a.Quit) })

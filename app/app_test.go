@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/replica3d/replica/app/project"
 	"github.com/replica3d/replica/assets"
 )
 
@@ -34,13 +35,25 @@ type iconWindow struct {
 func (w *iconWindow) SetIcon(r fyne.Resource) { w.icon = r }
 func (w *iconWindow) Icon() fyne.Resource     { return w.icon }
 
-// newTestWindow runs Create on a fresh headless app and window.
+// newTestWindow runs Create on a fresh headless app and window, with an
+// empty project store.
 func newTestWindow(t *testing.T) (*iconApp, *iconWindow) {
 	t.Helper()
 	a := &iconApp{App: test.NewTempApp(t)}
 	w := &iconWindow{Window: test.NewTempWindow(t, nil)}
-	Create(a, w)
+	Create(a, w, newTestStore(t))
 	return a, w
+}
+
+// newTestStore opens a project store in a temporary folder.
+func newTestStore(t *testing.T) *project.Store {
+	t.Helper()
+	s, err := project.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func TestCreateWindow(t *testing.T) {

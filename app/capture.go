@@ -1,0 +1,415 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/replica3d/replica/app/project"
+	"github.com/replica3d/replica/capture"
+)
+
+// tileSize is the side of a photo's tile in the capture grid.
+const tileSize = 150
+
+// captureScreen is a project's photos: import, the thumbnail grid with
+// each photo's verdict, and the readiness of the set.
+type captureScreen struct {
+	ui *ui
+	p  *project.Project
+
+	mu     sync.Mutex
+	photos []string                        // in capture order
+	checks map[string]*capture.PhotoResult // by name, from the last check
+	report *capture.Report
+	cancel context.CancelFunc // stops the running check
+
+	grid       *widget.GridWrap
+	processBtn *widget.Button
+	resultBtn  *widget.Button
+	status     *widget.Label
+	readiness  *widget.Label
+	problems   *widget.Label
+	progress   *widget.ProgressBarInfinite
+}
+
+// showCapture shows project p's capture screen.
+func (u *ui) showCapture(p *project.Project) {
+	c := &captureScreen{ui: u, p: p, checks: map[string]*capture.PhotoResult{}}
+	u.current = c
+	u.win.SetContent(c.build())
+	u.win.SetOnDropped(c.onDropped)
+	c.reload()
+}
+
+func (c *captureScreen) build() fyne.CanvasObject {
+	name := "Project"
+	if s, err := c.p.Summary(); err == nil {
+		name = s.Name
+	}
+	back := widget.NewButtonWithIcon("Projects", theme.NavigateBackIcon(), c.onBack)
+	back.Importance = widget.LowImportance
+	title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	addFiles := widget.NewButtonWithIcon("Add photo…", theme.FileImageIcon(), c.onAddFile)
+	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), c.onAddFolder)
+	c.processBtn = widget.NewButtonWithIcon("Process…", theme.MediaPlayIcon(), func() { c.leave(); c.ui.showProcess(c.p) })
+	c.processBtn.Importance = widget.HighImportance
+	c.processBtn.Disable()
+	c.resultBtn = widget.NewButtonWithIcon("Result", theme.VisibilityIcon(), func() { c.leave(); c.ui.showResults(c.p, nil) })
+	if !fileExists(filepath.Join(jobDir(c.p), "report.json")) {
+		c.resultBtn.Hide()
+	}
+	header := container.NewBorder(nil, nil, container.NewHBox(back, title), container.NewHBox(addFiles, addFolder, c.resultBtn, c.processBtn))
+
+	c.grid = widget.NewGridWrap(
+		func() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.photos) },
+		newPhotoTile,
+		func(i widget.GridWrapItemID, o fyne.CanvasObject) { c.updateTile(i, o.(*photoTile)) },
+	)
+	c.status = widget.NewLabel("")
+	c.status.Importance = widget.LowImportance
+	c.progress = widget.NewProgressBarInfinite()
+	c.progress.Hide()
+	c.readiness = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.readiness.Wrapping = fyne.TextWrapWord
+	c.problems = widget.NewLabel("")
+	c.problems.Wrapping = fyne.TextWrapWord
+	panel := container.NewVBox(c.readiness, c.problems)
+	side := container.NewBorder(nil, nil, nil, nil, container.NewVScroll(panel))
+	body := container.NewHSplit(c.grid, side)
+	body.SetOffset(0.72)
+	footer := container.NewBorder(nil, nil, nil, nil, container.NewVBox(c.progress, c.status))
+	return container.NewBorder(container.NewPadded(header), container.NewPadded(footer), nil, nil, body)
+}
+
+// reload reads the project's photos and checks them in the background.
+func (c *captureScreen) reload() {
+	photos, err := c.p.Photos()
+	if err != nil {
+		c.ui.showError("Cannot read the project's photos", err)
+		return
+	}
+	c.mu.Lock()
+	c.photos = photos
+	c.mu.Unlock()
+	c.grid.Refresh()
+	if len(photos) >= 3 {
+		c.processBtn.Enable()
+	} else {
+		c.processBtn.Disable()
+	}
+	if len(photos) == 0 {
+		c.readiness.SetText("No photos yet")
+		c.problems.SetText("Add 20 to 50 photos taken all around the part: use the buttons above, or drop photos or a folder on this window.")
+		c.status.SetText("")
+		return
+	}
+	c.check()
+}
+
+// check runs the capture checks on the photos off the UI goroutine, making
+// the missing thumbnails first.
+func (c *captureScreen) check() {
+	c.mu.Lock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	photos := append([]string(nil), c.photos...)
+	c.mu.Unlock()
+	c.progress.Show()
+	c.progress.Start()
+	c.status.SetText(fmt.Sprintf("Checking %s…", photoCount(len(photos))))
+	c.readiness.SetText("Checking…")
+	go func() {
+		paths := make([]string, len(photos))
+		for i, n := range photos {
+			paths[i] = c.p.PhotoPath(n)
+		}
+		key := checkKey(paths)
+		if rep := readCachedCheck(c.p.Dir, key); rep != nil {
+			c.ui.do(func() { c.showReport(rep, nil) })
+		}
+		for _, name := range photos {
+			if ctx.Err() != nil {
+				return
+			}
+			if err := makeThumb(c.p.PhotoPath(name), c.p.ThumbPath(name)); err == nil {
+				c.ui.do(c.grid.Refresh)
+			}
+		}
+		if readCachedCheck(c.p.Dir, key) != nil {
+			return
+		}
+		rep, err := capture.Check(ctx, paths, &capture.Options{GraphFile: filepath.Join(c.p.Dir, capture.GraphFileName)})
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			writeCachedCheck(c.p.Dir, key, rep)
+		}
+		c.ui.do(func() { c.showReport(rep, err) })
+	}()
+}
+
+// showReport puts a check's result on the screen.
+func (c *captureScreen) showReport(rep *capture.Report, err error) {
+	c.progress.Stop()
+	c.progress.Hide()
+	if err != nil {
+		c.status.SetText("")
+		c.readiness.SetText("The photos could not be checked")
+		c.problems.SetText(err.Error())
+		return
+	}
+	c.mu.Lock()
+	c.report = rep
+	c.checks = map[string]*capture.PhotoResult{}
+	for i := range rep.Photos {
+		c.checks[rep.Photos[i].Name] = &rep.Photos[i]
+	}
+	c.mu.Unlock()
+	c.grid.Refresh()
+	c.readiness.SetText(rep.Summary)
+	var b strings.Builder
+	for _, pr := range rep.Problems {
+		fmt.Fprintf(&b, "• %s\n", problemText(pr))
+	}
+	c.problems.SetText(strings.TrimSpace(b.String()))
+	state := project.StateCapturing
+	if rep.Ready {
+		state = project.StateReady
+	}
+	c.ui.store.SetState(c.p.ID, state, "")
+	c.status.SetText(fmt.Sprintf("%s checked", photoCount(len(rep.Photos))))
+}
+
+func (c *captureScreen) onBack() {
+	c.leave()
+	c.ui.showHome()
+}
+
+// leave stops the background work before another screen shows.
+func (c *captureScreen) leave() {
+	c.mu.Lock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.mu.Unlock()
+	c.ui.win.SetOnDropped(nil)
+}
+
+func (c *captureScreen) onAddFile() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		c.importPaths([]string{r.URI().Path()})
+	}, c.ui.win)
+	d.Show()
+}
+
+func (c *captureScreen) onAddFolder() {
+	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
+		if err != nil || l == nil {
+			return
+		}
+		c.importPaths([]string{l.Path()})
+	}, c.ui.win)
+	d.Show()
+}
+
+func (c *captureScreen) onDropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u.Scheme() == "file" {
+			paths = append(paths, u.Path())
+		}
+	}
+	if len(paths) > 0 {
+		c.importPaths(paths)
+	}
+}
+
+// importPaths copies photos (files, or the photos in folders) into the
+// project off the UI goroutine, then checks the set again.
+func (c *captureScreen) importPaths(paths []string) {
+	c.progress.Show()
+	c.progress.Start()
+	c.status.SetText("Adding photos…")
+	go func() {
+		added, err := c.p.Import(context.Background(), paths, func(done, total int) {
+			c.ui.do(func() { c.status.SetText(fmt.Sprintf("Adding photos… %d of %d", done, total)) })
+		})
+		c.ui.do(func() {
+			if err != nil {
+				c.ui.showError(fmt.Sprintf("Added %s; some files were not", photoCount(len(added))), err)
+			}
+			c.reload()
+		})
+	}()
+}
+
+// onRemove removes a photo from the project once the maker confirms.
+func (c *captureScreen) onRemove(name string) {
+	dialog.ShowConfirm("Remove photo?", fmt.Sprintf("%s will be removed from this project (your original file is not touched).", name), func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := c.p.Remove(name); err != nil {
+			c.ui.showError("Cannot remove the photo", err)
+			return
+		}
+		c.reload()
+	}, c.ui.win)
+}
+
+// photoTile is one photo in the grid: its thumbnail, name and verdict.
+type photoTile struct {
+	widget.BaseWidget
+	thumb   *canvas.Image
+	name    *widget.Label
+	badge   *canvas.Text
+	badgeBg *canvas.Rectangle
+	remove  *widget.Button
+	content fyne.CanvasObject
+}
+
+func newPhotoTile() fyne.CanvasObject {
+	t := &photoTile{
+		thumb:   canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 1, 1))),
+		name:    widget.NewLabel(""),
+		badge:   canvas.NewText("", color.White),
+		badgeBg: canvas.NewRectangle(color.Transparent),
+		remove:  widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
+	}
+	t.thumb.FillMode = canvas.ImageFillContain
+	t.thumb.SetMinSize(fyne.NewSize(tileSize, tileSize*3/4))
+	t.name.Truncation = fyne.TextTruncateEllipsis
+	t.badge.TextSize = theme.CaptionTextSize()
+	t.badge.TextStyle = fyne.TextStyle{Bold: true}
+	t.badgeBg.CornerRadius = 4
+	t.remove.Importance = widget.LowImportance
+	badge := container.NewStack(t.badgeBg, container.NewPadded(t.badge))
+	t.content = container.NewBorder(nil, container.NewBorder(nil, nil, nil, t.remove, t.name), nil, nil,
+		container.NewStack(t.thumb, container.NewVBox(container.NewHBox(layout.NewSpacer(), badge))))
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+// CreateRenderer draws the tile's content.
+func (t *photoTile) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(t.content)
+}
+
+// Badge colours: calm green, amber and red that read on light and dark.
+var (
+	okColour   = color.NRGBA{0x2e, 0x7d, 0x32, 0xff}
+	warnColour = color.NRGBA{0xb2, 0x6a, 0x00, 0xff}
+	failColour = color.NRGBA{0xc6, 0x28, 0x28, 0xff}
+)
+
+func (c *captureScreen) updateTile(i int, t *photoTile) {
+	c.mu.Lock()
+	if i >= len(c.photos) {
+		c.mu.Unlock()
+		return
+	}
+	name := c.photos[i]
+	res := c.checks[name]
+	c.mu.Unlock()
+	if thumb := c.p.ThumbPath(name); fileExists(thumb) {
+		t.thumb.File, t.thumb.Image = thumb, nil
+	} else {
+		t.thumb.File = ""
+	}
+	t.thumb.Refresh()
+	t.name.SetText(name)
+	t.remove.OnTapped = func() { c.onRemove(name) }
+	text, bg := verdict(res)
+	t.badge.Text = text
+	t.badgeBg.FillColor = bg
+	t.badge.Refresh()
+	t.badgeBg.Refresh()
+}
+
+// verdict is a photo's badge: what is wrong with it, or that it is fine.
+func verdict(r *capture.PhotoResult) (string, color.Color) {
+	if r == nil {
+		return "", color.Transparent
+	}
+	if r.Error != "" {
+		return "Unreadable", failColour
+	}
+	var words []string
+	for _, code := range r.Codes {
+		// Notes, not problems: GPS is stripped before a photo leaves the
+		// computer, and a missing focal length is guessed.
+		if code != capture.CodeGPS && code != capture.CodeNoFocal {
+			words = append(words, codeText(code))
+		}
+	}
+	if len(words) == 0 {
+		return "OK", okColour
+	}
+	bg := warnColour
+	if r.Verdict == capture.Fail {
+		bg = failColour
+	}
+	return strings.Join(words, ", "), bg
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// problemText is a problem as the readiness panel lists it.
+func problemText(p capture.Problem) string {
+	return p.Message + " — " + p.Fix
+}
+
+// codeText is a photo's problem code as its badge says it.
+func codeText(c capture.Code) string {
+	switch c {
+	case capture.CodeBlurry:
+		return "Blurry"
+	case capture.CodeUnderexposed:
+		return "Too dark"
+	case capture.CodeOverexposed:
+		return "Too bright"
+	case capture.CodeLowResolution:
+		return "Low resolution"
+	case capture.CodeDuplicate:
+		return "Duplicate"
+	case capture.CodeNoFocal:
+		return "No focal length"
+	case capture.CodeGPS:
+		return "GPS"
+	case capture.CodeGap:
+		return "No overlap"
+	case capture.CodeWeakOverlap:
+		return "Weak overlap"
+	case capture.CodeIsolated:
+		return "Isolated"
+	case capture.CodeUnreadable:
+		return "Unreadable"
+	}
+	return string(c)
+}

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/replica3d/replica/app/meshview"
+	"github.com/replica3d/replica/app/project"
+	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/local"
+	"github.com/replica3d/replica/pipeline/mesh"
+)
+
+// resultsScreen previews a project's reconstruction and hands its files
+// to the maker.
+type resultsScreen struct {
+	ui   *ui
+	p    *project.Project
+	rep  *local.Report
+	view *meshview.View
+	show *widget.RadioGroup
+	info *widget.Label
+
+	mesh  *geom.Mesh
+	cloud *geom.PointCloud
+}
+
+// showResults shows project p's last result; rep nil reads its report.
+func (u *ui) showResults(p *project.Project, rep *local.Report) {
+	if rep == nil {
+		var err error
+		if rep, err = local.ReadReport(jobDir(p)); err != nil {
+			u.showError("Cannot read the last result", err)
+			return
+		}
+	}
+	r := &resultsScreen{ui: u, p: p, rep: rep}
+	u.current = r
+	u.win.SetContent(r.build())
+	u.win.SetOnDropped(nil)
+}
+
+func (r *resultsScreen) build() fyne.CanvasObject {
+	back := widget.NewButtonWithIcon("Process", theme.NavigateBackIcon(), func() { r.ui.showProcess(r.p) })
+	back.Importance = widget.LowImportance
+	title := widget.NewLabelWithStyle("Result", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+
+	r.view = meshview.New()
+	r.info = widget.NewLabel("")
+	r.info.Wrapping = fyne.TextWrapWord
+	dir := jobDir(r.p)
+	var errs []error
+	if f, ok := r.rep.Outputs["mesh"]; ok {
+		if p, err := readPLYFile(filepath.Join(dir, f)); err == nil {
+			r.mesh = p.Mesh()
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	cloudFile := r.rep.Outputs["dense"]
+	if cloudFile == "" {
+		cloudFile = r.rep.Outputs["sparse"]
+	}
+	if cloudFile != "" {
+		if p, err := readPLYFile(filepath.Join(dir, cloudFile)); err == nil {
+			r.cloud = &p.Cloud
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		r.ui.showError("Part of the result cannot be read", err)
+	}
+	r.show = widget.NewRadioGroup([]string{"Mesh", "Points"}, func(string) { r.onShow() })
+	r.show.Horizontal = true
+	r.show.SetSelected("Mesh")
+	if r.mesh == nil {
+		r.show.SetSelected("Points")
+	}
+	reset := widget.NewButtonWithIcon("Reset view", theme.ViewRestoreIcon(), r.view.ResetView)
+	reveal := widget.NewButtonWithIcon("Show files", theme.FolderOpenIcon(), func() { r.ui.openFolder(dir) })
+	export := widget.NewButtonWithIcon("Export mesh…", theme.DocumentSaveIcon(), r.onExport)
+	export.Importance = widget.HighImportance
+	if r.mesh == nil {
+		export.Disable()
+	}
+	tools := container.NewHBox(r.show, reset)
+	side := container.NewVBox(r.info, reveal, export)
+	header := container.NewBorder(nil, nil, container.NewHBox(back, title), tools)
+	body := container.NewHSplit(r.view, container.NewVScroll(side))
+	body.SetOffset(0.75)
+	r.ui.win.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		if e.Name == fyne.KeyHome || e.Name == fyne.KeyR {
+			r.view.ResetView()
+		}
+	})
+	return container.NewBorder(container.NewPadded(header), nil, nil, nil, body)
+}
+
+// onShow puts the mesh or the points in the view and describes them.
+func (r *resultsScreen) onShow() {
+	if r.view == nil {
+		return
+	}
+	if r.show.Selected == "Mesh" && r.mesh != nil {
+		r.view.SetCloud(nil)
+		r.view.SetMesh(r.mesh)
+	} else {
+		r.view.SetMesh(nil)
+		r.view.SetCloud(r.cloud)
+	}
+	r.view.ResetView()
+	b := r.view.Bounds()
+	size := b.Size()
+	text := fmt.Sprintf("%d of %d photos placed, mean reprojection error %.2f px.\n%d points", r.rep.Registered, r.rep.Photos, r.rep.MeanReprojError, r.rep.Points)
+	if r.rep.Mesh != nil {
+		text += fmt.Sprintf("; mesh of %d faces from the %s points", r.rep.Mesh.Faces, r.rep.Mesh.Source)
+	}
+	text += fmt.Sprintf(".\nSize %.3g × %.3g × %.3g model units: the scale in millimetres comes with the marker sheet (a later release).", size.X, size.Y, size.Z)
+	if why := r.rep.Skipped["dense"]; why != "" {
+		text += "\nDense points skipped: " + why + "."
+	}
+	r.info.SetText(text)
+}
+
+// onExport saves a copy of the mesh where the maker chooses.
+func (r *resultsScreen) onExport() {
+	src := filepath.Join(jobDir(r.p), r.rep.Outputs["mesh"])
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		dst := w.URI().Path()
+		w.Close()
+		if err := pipeline.CopyFile(src, dst); err != nil {
+			r.ui.showError("Cannot export the mesh", err)
+		}
+	}, r.ui.win)
+	name := "model"
+	if s, err := r.p.Summary(); err == nil {
+		name = s.Name
+	}
+	d.SetFileName(name + ".ply")
+	d.Show()
+}
+
+func readPLYFile(path string) (*mesh.PLY, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return mesh.ReadPLY(f)
+}

@@ -1,0 +1,301 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/replica3d/replica/assets"
+	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/local"
+	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/synth"
+)
+
+// fakePipeline plays the reconstruction: it reports the stages and
+// writes a cube as the mesh, or fails, or waits to be cancelled.
+type fakePipeline struct {
+	mu      sync.Mutex
+	fail    error // returned after the matching stage
+	block   bool  // wait in the matching stage until cancelled
+	started chan struct{}
+	jobs    []local.Job
+}
+
+func (f *fakePipeline) run(ctx context.Context, job local.Job) (*local.Report, error) {
+	f.mu.Lock()
+	f.jobs = append(f.jobs, job)
+	fail, block, started := f.fail, f.block, f.started
+	f.mu.Unlock()
+	names := []string{"prepare", "features", "matching", "mapping", "mesh"}
+	var res []pipeline.StageResult
+	for i, n := range names {
+		job.Progress.Stage(n, i, len(names))
+		job.Progress.Update(n, 0.5, 3*time.Second)
+		if n == "matching" {
+			if started != nil {
+				close(started)
+			}
+			if block {
+				<-ctx.Done()
+				return nil, &pipeline.StageError{Stage: n, Err: ctx.Err(), Hint: "Stopped; run again to resume"}
+			}
+			if fail != nil {
+				return nil, &pipeline.StageError{Stage: n, Err: fail, Hint: "Take more photos"}
+			}
+		}
+		job.Progress.Done(n, false, time.Second)
+		res = append(res, pipeline.StageResult{Name: n, Seconds: 1})
+	}
+	if err := os.MkdirAll(job.Out, 0o755); err != nil {
+		return nil, err
+	}
+	cube := &mesh.PLY{}
+	for i := range 8 {
+		cube.Cloud.Points = append(cube.Cloud.Points, geom.Vec{X: float64(i & 1), Y: float64(i >> 1 & 1), Z: float64(i >> 2)})
+	}
+	cube.Faces = [][3]int32{{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4}, {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}}
+	for _, name := range []string{"mesh.ply", "sparse.ply"} {
+		f, err := os.Create(filepath.Join(job.Out, name))
+		if err != nil {
+			return nil, err
+		}
+		mesh.WritePLY(f, cube, mesh.BinaryLittleEndian)
+		f.Close()
+	}
+	rep := &local.Report{Format: local.ReportFormat, Photos: len(job.Photos), Registered: len(job.Photos), Points: 8, Stages: res,
+		Mesh: &local.MeshSummary{Source: "sparse", Faces: 12, Vertices: 8}, Outputs: map[string]string{"mesh": "mesh.ply", "sparse": "sparse.ply"}}
+	return rep, nil
+}
+
+// testUI is the app on a headless window, its background changes to the
+// widgets serialised with the test's own actions (Fyne's test driver runs
+// fyne.Do at once on the calling goroutine).
+type testUI struct {
+	*ui
+	mu sync.Mutex
+}
+
+// locked runs f while no background change runs.
+func (u *testUI) locked(f func()) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	f()
+}
+
+// screen returns the screen on show.
+func (u *testUI) screen() any {
+	var s any
+	u.locked(func() { s = u.current })
+	return s
+}
+
+// newTestUI builds the app on a headless window with a fake pipeline.
+func newTestUI(t *testing.T, f *fakePipeline) *testUI {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	w.Resize(defaultSize)
+	tu := &testUI{}
+	tu.ui = create(a, w, newTestStore(t), f.run, func(context.Context) Hardware { return Hardware{} })
+	tu.do = tu.locked
+	if _, ok := tu.current.(*home); !ok {
+		t.Fatalf("first screen %T, want the home screen", tu.current)
+	}
+	return tu
+}
+
+// waitFor waits until cond holds, for background work (imports, checks,
+// jobs) that reports through ui.do; cond runs serialised with it.
+func waitFor(t *testing.T, u *testUI, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var ok bool
+		u.locked(func() { ok = cond() })
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// samplePhotos renders a small synthetic capture.
+func samplePhotos(t *testing.T, n int) string {
+	t.Helper()
+	b, _ := assets.Part("bracket")
+	spec, err := synth.ParseSpec(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := synth.DefaultOptions()
+	o.Views, o.Rings, o.Width, o.Height, o.MeshCell = n, 1, 480, 360, 4
+	dir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), spec, o, dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestProjectLifecycle walks a new maker's path: create a project, import
+// photos, see them checked, process, watch progress, see the result, then
+// rename and delete the project from the home screen.
+func TestProjectLifecycle(t *testing.T) {
+	f := &fakePipeline{}
+	u := newTestUI(t, f)
+	h := u.current.(*home)
+	if !strings.Contains(h.newBtn.Text, "first project") {
+		t.Errorf("empty home's button %q", h.newBtn.Text)
+	}
+	test.Tap(h.newBtn)
+	h.nameEntry.SetText("  ")
+	if h.nameEntry.Validate() == nil {
+		t.Error("a blank name passes")
+	}
+	h.nameEntry.SetText("Shelf bracket")
+	h.form.Submit()
+	c, ok := u.current.(*captureScreen)
+	if !ok {
+		t.Fatalf("after creating: screen %T, want the capture screen", u.current)
+	}
+	if !c.processBtn.Disabled() {
+		t.Error("Process is enabled with no photos")
+	}
+
+	// Import a folder: the photos are copied, thumbnailed and checked.
+	dir := samplePhotos(t, 6)
+	u.locked(func() { c.importPaths([]string{dir}) })
+	waitFor(t, u, "the check", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.report != nil
+	})
+	c.mu.Lock()
+	n, checked := len(c.photos), len(c.checks)
+	c.mu.Unlock()
+	if n != 6 || checked != 6 {
+		t.Errorf("%d photos, %d checked; want 6 and 6", n, checked)
+	}
+	waitFor(t, u, "the check's end", func() bool { return !c.progress.Visible() })
+	waitFor(t, u, "thumbnails", func() bool { return fileExists(c.p.ThumbPath("view_006.jpg")) })
+	u.locked(func() {
+		if c.readiness.Text == "" || c.processBtn.Disabled() {
+			t.Errorf("readiness %q, process disabled %v", c.readiness.Text, c.processBtn.Disabled())
+		}
+	})
+	// A second visit shows the cached check at once.
+	if rep := readCachedCheck(c.p.Dir, checkKey(photoPaths(t, c))); rep == nil {
+		t.Error("the check was not cached")
+	}
+
+	// Process on the CPU with the fake pipeline: progress, then the result.
+	u.locked(func() { test.Tap(c.processBtn) })
+	s := u.screen().(*processScreen)
+	if !strings.Contains(s.where.Selected, "CPU") {
+		t.Errorf("without a GPU the choice is %q", s.where.Selected)
+	}
+	u.locked(func() { test.Tap(s.start) })
+	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
+	r := u.screen().(*resultsScreen)
+	if r.mesh == nil || len(r.mesh.Faces) != 12 || !strings.Contains(r.info.Text, "6 of 6 photos") {
+		t.Errorf("result: mesh %v, info %q", r.mesh, r.info.Text)
+	}
+	if len(f.jobs) != 1 || !f.jobs[0].CPU || len(f.jobs[0].Photos) != 6 {
+		t.Errorf("jobs %+v", f.jobs)
+	}
+	sum, _ := c.p.Summary()
+	if sum.State != "done" || !strings.Contains(sum.LastResult, "6 of 6") {
+		t.Errorf("project after processing: %+v", sum)
+	}
+
+	// Home: rename, then delete with confirmation.
+	u.showHome()
+	h = u.current.(*home)
+	if len(h.projects) != 1 {
+		t.Fatalf("%d projects listed", len(h.projects))
+	}
+	h.onRename(h.projects[0])
+	h.nameEntry.SetText("Wall bracket")
+	h.form.Submit()
+	h = u.current.(*home)
+	if h.projects[0].Name != "Wall bracket" {
+		t.Errorf("renamed to %q", h.projects[0].Name)
+	}
+	h.onDelete(h.projects[0])
+	h.confirm.Confirm()
+	if list, _ := u.store.List(); len(list) != 0 {
+		t.Errorf("%d projects after delete", len(list))
+	}
+	if _, err := os.Stat(sum.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("project folder after delete: %v", err)
+	}
+}
+
+func photoPaths(t *testing.T, c *captureScreen) []string {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var p []string
+	for _, n := range c.photos {
+		p = append(p, c.p.PhotoPath(n))
+	}
+	return p
+}
+
+// TestProcessCancelResumeFail: cancelling stops the job and offers to
+// resume; a failed stage shows its hint.
+func TestProcessCancelResumeFail(t *testing.T) {
+	f := &fakePipeline{block: true, started: make(chan struct{})}
+	u := newTestUI(t, f)
+	p, err := u.store.Create("Knob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 3)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	u.showProcess(p)
+	s := u.current.(*processScreen)
+	u.locked(func() { test.Tap(s.start) })
+	<-f.started
+	waitFor(t, u, "the matching stage", func() bool { return s.rows["matching"].state.Text == "about 3s left" })
+	u.locked(func() {
+		if s.rows["features"].state.Text != "done in 1s" {
+			t.Errorf("features: %q", s.rows["features"].state.Text)
+		}
+		test.Tap(s.cancel)
+	})
+	waitFor(t, u, "the cancel", func() bool { return s.failure.Visible() })
+	u.locked(func() {
+		if !strings.Contains(s.hint.Text, "Cancelled") || s.start.Text != "Resume" || s.start.Disabled() {
+			t.Errorf("after cancel: hint %q, start %q disabled %v", s.hint.Text, s.start.Text, s.start.Disabled())
+		}
+	})
+	if sum, _ := p.Summary(); sum.State != "failed" {
+		t.Errorf("state after cancel %q", sum.State)
+	}
+
+	// Resume; this time the matching fails.
+	f.mu.Lock()
+	f.block, f.started, f.fail = false, nil, fmt.Errorf("2 of 3 photos share no view")
+	f.mu.Unlock()
+	u.locked(func() { test.Tap(s.start) })
+	waitFor(t, u, "the failure", func() bool { return s.failure.Visible() && strings.Contains(s.hint.Text, "Take more photos") })
+	u.locked(func() {
+		if !strings.Contains(s.hint.Text, "share no view") {
+			t.Errorf("hint %q", s.hint.Text)
+		}
+	})
+}
