@@ -241,7 +241,13 @@ func (s *processScreen) onStart() {
 	s.failure.Hide()
 	for _, r := range s.rows {
 		r.bar.SetValue(0)
+		r.bar.Show()
 		r.state.SetText("waiting")
+	}
+	if job.CPU || s.hw.GPU == "" {
+		r := s.rows["dense"]
+		r.bar.Hide()
+		r.state.SetText("skipped: needs an NVIDIA GPU for now")
 	}
 	s.ui.store.SetState(s.p.ID, project.StateProcessing, "")
 	done := make(chan struct{})
