@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -11,10 +12,12 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"gonum.org/v1/gonum/spatial/r3"
 
 	"github.com/replica3d/replica/app/meshview"
 	"github.com/replica3d/replica/app/project"
 	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/colmap"
 	"github.com/replica3d/replica/pipeline/geom"
 	"github.com/replica3d/replica/pipeline/local"
 	"github.com/replica3d/replica/pipeline/mesh"
@@ -80,6 +83,25 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 	}
 	if err := errors.Join(errs...); err != nil {
 		r.ui.showError("Part of the result cannot be read", err)
+	}
+	// COLMAP's frame has no up: turn the model so the photos' mean up
+	// points up the screen, as the part stood when photographed.
+	if m, err := colmap.ReadModel(filepath.Join(dir, "stages", "mapping", "sparse")); err == nil {
+		var up r3.Vec
+		for _, im := range m.Images {
+			up = r3.Add(up, im.Up())
+		}
+		turn := upright(up)
+		if r.mesh != nil {
+			for i, v := range r.mesh.Vertices {
+				r.mesh.Vertices[i] = turn(v)
+			}
+		}
+		if r.cloud != nil {
+			for i, v := range r.cloud.Points {
+				r.cloud.Points[i] = turn(v)
+			}
+		}
 	}
 	r.show = widget.NewRadioGroup([]string{"Mesh", "Points"}, func(string) { r.onShow() })
 	r.show.Horizontal = true
@@ -152,6 +174,30 @@ func (r *resultsScreen) onExport() {
 	}
 	d.SetFileName(name + ".ply")
 	d.Show()
+}
+
+// upright returns the rotation that turns up onto +z (Rodrigues' formula;
+// the identity when up is zero, a half turn about x when it points down).
+func upright(up r3.Vec) func(r3.Vec) r3.Vec {
+	n := r3.Norm(up)
+	if n == 0 || math.IsNaN(n) {
+		return func(v r3.Vec) r3.Vec { return v }
+	}
+	u := r3.Scale(1/n, up)
+	z := r3.Vec{Z: 1}
+	axis := r3.Cross(u, z)
+	sin, cos := r3.Norm(axis), r3.Dot(u, z)
+	if sin < 1e-12 {
+		if cos > 0 {
+			return func(v r3.Vec) r3.Vec { return v }
+		}
+		return func(v r3.Vec) r3.Vec { return r3.Vec{X: v.X, Y: -v.Y, Z: -v.Z} }
+	}
+	k := r3.Scale(1/sin, axis)
+	return func(v r3.Vec) r3.Vec {
+		// v cos θ + (k × v) sin θ + k (k·v)(1 − cos θ)
+		return r3.Add(r3.Add(r3.Scale(cos, v), r3.Scale(sin, r3.Cross(k, v))), r3.Scale(r3.Dot(k, v)*(1-cos), k))
+	}
 }
 
 func readPLYFile(path string) (*mesh.PLY, error) {

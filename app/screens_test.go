@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -298,4 +299,25 @@ func TestProcessCancelResumeFail(t *testing.T) {
 			t.Errorf("hint %q", s.hint.Text)
 		}
 	})
+}
+
+func TestUpright(t *testing.T) {
+	for _, up := range []geom.Vec{{Z: 1}, {Z: -2}, {X: 1}, {X: 1, Y: -2, Z: 0.5}, {}} {
+		turn := upright(up)
+		if up == (geom.Vec{}) {
+			if got := turn(geom.Vec{X: 1, Y: 2, Z: 3}); got != (geom.Vec{X: 1, Y: 2, Z: 3}) {
+				t.Errorf("zero up moved a point to %v", got)
+			}
+			continue
+		}
+		n := math.Sqrt(up.X*up.X + up.Y*up.Y + up.Z*up.Z)
+		got := turn(geom.Vec{X: up.X / n, Y: up.Y / n, Z: up.Z / n})
+		if math.Abs(got.X) > 1e-12 || math.Abs(got.Y) > 1e-12 || math.Abs(got.Z-1) > 1e-12 {
+			t.Errorf("upright(%v) sends it to %v, want +z", up, got)
+		}
+		a, b := turn(geom.Vec{X: 1}), turn(geom.Vec{Y: 1})
+		if d := a.X*b.X + a.Y*b.Y + a.Z*b.Z; math.Abs(d) > 1e-12 {
+			t.Errorf("upright(%v) is not a rotation: x·y = %v after", up, d)
+		}
+	}
 }

@@ -155,6 +155,21 @@ func ReadModel(dir string) (*Model, error) {
 // Center returns the camera's centre in world coordinates, −Rᵀ·T. Q need not
 // be of unit length; a zero Q (which ReadModel rejects) gives NaN.
 func (im *Image) Center() r3.Vec {
+	r0, r1, r2 := im.rotation()
+	// Rᵀ·T is the rows weighted by T's components.
+	c := r3.Add(r3.Add(r3.Scale(im.T.X, r0), r3.Scale(im.T.Y, r1)), r3.Scale(im.T.Z, r2))
+	return r3.Scale(-1, c)
+}
+
+// Up returns the photo's up direction in world coordinates: the camera's
+// −y axis (COLMAP's image y points down), a unit vector.
+func (im *Image) Up() r3.Vec {
+	_, r1, _ := im.rotation()
+	return r3.Scale(-1, r1)
+}
+
+// rotation returns the rows of R(Q).
+func (im *Image) rotation() (r0, r1, r2 r3.Vec) {
 	// Normalise Q, first by its largest component so that squaring
 	// neither overflows nor underflows.
 	q := im.Q
@@ -165,13 +180,11 @@ func (im *Image) Center() r3.Vec {
 	n := math.Sqrt(q[0]*q[0] + q[1]*q[1] + q[2]*q[2] + q[3]*q[3])
 	w, x, y, z := q[0]/n, q[1]/n, q[2]/n, q[3]/n
 	// R of the unit quaternion (w, x, y, z) in the Hamilton convention,
-	// as COLMAP (and Eigen) build it; rows r0, r1, r2.
-	r0 := r3.Vec{X: 1 - 2*(y*y+z*z), Y: 2 * (x*y - w*z), Z: 2 * (x*z + w*y)}
-	r1 := r3.Vec{X: 2 * (x*y + w*z), Y: 1 - 2*(x*x+z*z), Z: 2 * (y*z - w*x)}
-	r2 := r3.Vec{X: 2 * (x*z - w*y), Y: 2 * (y*z + w*x), Z: 1 - 2*(x*x+y*y)}
-	// Rᵀ·T is the rows weighted by T's components.
-	c := r3.Add(r3.Add(r3.Scale(im.T.X, r0), r3.Scale(im.T.Y, r1)), r3.Scale(im.T.Z, r2))
-	return r3.Scale(-1, c)
+	// as COLMAP (and Eigen) build it.
+	r0 = r3.Vec{X: 1 - 2*(y*y+z*z), Y: 2 * (x*y - w*z), Z: 2 * (x*z + w*y)}
+	r1 = r3.Vec{X: 2 * (x*y + w*z), Y: 1 - 2*(x*x+z*z), Z: 2 * (y*z - w*x)}
+	r2 = r3.Vec{X: 2 * (x*z - w*y), Y: 2 * (y*z + w*x), Z: 1 - 2*(x*x+y*y)}
+	return r0, r1, r2
 }
 
 // MeanReprojectionError returns the mean of the points' reprojection errors

@@ -658,3 +658,17 @@ func BenchmarkReadModel(b *testing.B) {
 		}
 	}
 }
+
+// TestUp: R maps the world up direction Up() to the camera's −y.
+func TestUp(t *testing.T) {
+	for _, im := range sampleSpec().ims {
+		img := im.Image
+		u := img.Up()
+		q := quat.Number{Real: im.Q[0], Imag: im.Q[1], Jmag: im.Q[2], Kmag: im.Q[3]}
+		q = quat.Scale(1/quat.Abs(q), q)
+		rc := quat.Mul(quat.Mul(q, quat.Number{Imag: u.X, Jmag: u.Y, Kmag: u.Z}), quat.Conj(q))
+		if got := (r3.Vec{X: rc.Imag, Y: rc.Jmag, Z: rc.Kmag}); r3.Norm(r3.Sub(got, r3.Vec{Y: -1})) > 1e-12 {
+			t.Errorf("image %d: R·Up() = %v, want (0, −1, 0)", im.ID, got)
+		}
+	}
+}
