@@ -187,6 +187,8 @@ func (s *processScreen) build() fyne.CanvasObject {
 func (s *processScreen) addRow(name string) {
 	r := &stageRow{name: widget.NewLabel(stageTitles[name]), bar: widget.NewProgressBar(), state: widget.NewLabel("waiting")}
 	r.state.Importance = widget.LowImportance
+	// Long states must not widen the window: the grid's columns are equal.
+	r.state.Truncation = fyne.TextTruncateEllipsis
 	s.rows[name] = r
 	s.stages.Add(container.NewGridWithColumns(3, r.name, r.bar, r.state))
 }
@@ -247,7 +249,7 @@ func (s *processScreen) onStart() {
 	if job.CPU || s.hw.GPU == "" {
 		r := s.rows["dense"]
 		r.bar.Hide()
-		r.state.SetText("skipped: needs an NVIDIA GPU for now")
+		r.state.SetText("skipped: no GPU")
 	}
 	s.ui.store.SetState(s.p.ID, project.StateProcessing, "")
 	done := make(chan struct{})
