@@ -39,6 +39,7 @@ const (
 	settingWidth   = "window.width"
 	settingHeight  = "window.height"
 	settingProject = "project.last"
+	settingPaper   = "sheet.paper"
 )
 
 // ui is the app's state shared by its screens: the window, the projects and
@@ -81,7 +82,15 @@ func create(a fyne.App, w fyne.Window, store *project.Store, process Processor, 
 	w.SetMaster()
 
 	u := &ui{app: a, win: w, store: store, process: process, detect: detect, do: fyne.Do}
+	last := store.Setting(settingProject)
 	u.showHome()
+	// Reopen the project the maker left the app in.
+	if last != "" {
+		if p, err := store.Get(last); err == nil {
+			store.SetSetting(settingProject, last)
+			u.showCapture(p)
+		}
+	}
 	w.Resize(u.savedSize())
 	w.CenterOnScreen()
 	w.SetCloseIntercept(func() {
@@ -111,6 +120,7 @@ func (u *ui) saveSize() {
 func (u *ui) showHome() {
 	h := &home{ui: u}
 	u.current = h
+	u.store.SetSetting(settingProject, "") // closed here, the app starts here
 	u.win.SetContent(h.build())
 	u.win.Canvas().SetOnTypedKey(nil)
 }

@@ -66,6 +66,7 @@ func (c *captureScreen) build() fyne.CanvasObject {
 	title.SizeName = theme.SizeNameSubHeadingText
 	addFiles := widget.NewButtonWithIcon("Add photo…", theme.FileImageIcon(), c.onAddFile)
 	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), c.onAddFolder)
+	sheet := widget.NewButtonWithIcon("Scale sheet…", theme.DocumentPrintIcon(), c.onScaleSheet)
 	c.processBtn = widget.NewButtonWithIcon("Process…", theme.MediaPlayIcon(), func() { c.leave(); c.ui.showProcess(c.p) })
 	c.processBtn.Importance = widget.HighImportance
 	c.processBtn.Disable()
@@ -73,7 +74,7 @@ func (c *captureScreen) build() fyne.CanvasObject {
 	if !fileExists(filepath.Join(jobDir(c.p), "report.json")) {
 		c.resultBtn.Hide()
 	}
-	header := container.NewBorder(nil, nil, container.NewHBox(back, title), container.NewHBox(addFiles, addFolder, c.resultBtn, c.processBtn))
+	header := container.NewBorder(nil, nil, container.NewHBox(back, title), container.NewHBox(sheet, addFiles, addFolder, c.resultBtn, c.processBtn))
 
 	c.grid = widget.NewGridWrap(
 		func() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.photos) },
@@ -264,6 +265,42 @@ func (c *captureScreen) importPaths(paths []string) {
 			c.reload()
 		})
 	}()
+}
+
+// onScaleSheet saves the printable marker sheet where the maker chooses
+// and opens it, for printing.
+func (c *captureScreen) onScaleSheet() {
+	paper := widget.NewSelect([]string{"A4", "Letter"}, nil)
+	paper.SetSelected("A4")
+	if c.ui.store.Setting(settingPaper) == "Letter" {
+		paper.SetSelected("Letter")
+	}
+	note := widget.NewLabel("Lay the printed sheet under the part: Replica finds its markers in the photos and sets the model's size in millimetres. Print at 100 % (actual size) and check that the bar measures 100 mm.")
+	note.Wrapping = fyne.TextWrapWord
+	d := dialog.NewForm("Scale sheet", "Save…", "Cancel", []*widget.FormItem{widget.NewFormItem("Paper", paper), widget.NewFormItem("", note)}, func(ok bool) {
+		if !ok {
+			return
+		}
+		c.ui.store.SetSetting(settingPaper, paper.Selected)
+		save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil || w == nil {
+				return
+			}
+			err = writeScaleSheet(w, paper.Selected)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				c.ui.showError("Cannot save the scale sheet", err)
+				return
+			}
+			c.ui.openFolder(w.URI().Path())
+		}, c.ui.win)
+		save.SetFileName("replica-scale-sheet-" + strings.ToLower(paper.Selected) + ".pdf")
+		save.Show()
+	}, c.ui.win)
+	d.Resize(fyne.NewSize(480, d.MinSize().Height))
+	d.Show()
 }
 
 // onRemove removes a photo from the project once the maker confirms.

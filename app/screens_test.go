@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -319,5 +320,38 @@ func TestUpright(t *testing.T) {
 		if d := a.X*b.X + a.Y*b.Y + a.Z*b.Z; math.Abs(d) > 1e-12 {
 			t.Errorf("upright(%v) is not a rotation: x·y = %v after", up, d)
 		}
+	}
+}
+
+func TestScaleSheet(t *testing.T) {
+	for _, paper := range []string{"A4", "Letter"} {
+		var b strings.Builder
+		if err := writeScaleSheet(&b, paper); err != nil || !strings.HasPrefix(b.String(), "%PDF-") || b.Len() < 1000 {
+			t.Errorf("%s: %v, %d bytes", paper, err, b.Len())
+		}
+	}
+	if err := writeScaleSheet(io.Discard, "A3"); err == nil {
+		t.Error("A3 accepted")
+	}
+}
+
+// TestReopenLastProject: the app starts in the project it was closed in,
+// and on the home screen when it was closed there.
+func TestReopenLastProject(t *testing.T) {
+	store := newTestStore(t)
+	p, err := store.Create("Knob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.SetSetting(settingProject, p.ID)
+	u := create(test.NewTempApp(t), test.NewTempWindow(t, nil), store, (&fakePipeline{}).run, func(context.Context) Hardware { return Hardware{} })
+	c, ok := u.current.(*captureScreen)
+	if !ok || c.p.ID != p.ID {
+		t.Fatalf("first screen %T, want the capture screen of %s", u.current, p.ID)
+	}
+	c.onBack()
+	u = create(test.NewTempApp(t), test.NewTempWindow(t, nil), store, (&fakePipeline{}).run, func(context.Context) Hardware { return Hardware{} })
+	if _, ok := u.current.(*home); !ok {
+		t.Errorf("after going home, the next start shows %T", u.current)
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/jpeg"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/disintegration/imaging"
 
 	"github.com/replica3d/replica/capture"
+	"github.com/replica3d/replica/capture/markers"
 )
 
 // Thumbnails fit in thumbW × thumbH pixels: twice a tile, for sharp
@@ -52,6 +54,16 @@ func makeThumb(src, dst string) error {
 		return err
 	}
 	return os.Rename(f.Name(), dst)
+}
+
+// writeScaleSheet writes the marker sheet for paper ("A4" or "Letter") as
+// a PDF.
+func writeScaleSheet(w io.Writer, paper string) error {
+	p, err := markers.ParsePaper(paper)
+	if err != nil {
+		return err
+	}
+	return markers.Layout(p).WritePDF(w, markers.DefaultTitle)
 }
 
 // checkFile caches a project's last capture check: the report and the key
