@@ -42,6 +42,7 @@ type captureScreen struct {
 	resultBtn  *widget.Button
 	status     *widget.Label
 	readiness  *widget.Label
+	ring       *fyne.Container
 	problems   *widget.Label
 	progress   *widget.ProgressBarInfinite
 }
@@ -89,7 +90,8 @@ func (c *captureScreen) build() fyne.CanvasObject {
 	c.readiness.Wrapping = fyne.TextWrapWord
 	c.problems = widget.NewLabel("")
 	c.problems.Wrapping = fyne.TextWrapWord
-	panel := container.NewVBox(c.readiness, c.problems)
+	c.ring = container.NewCenter()
+	panel := container.NewVBox(c.ring, c.readiness, c.problems)
 	side := container.NewBorder(nil, nil, nil, nil, container.NewVScroll(panel))
 	body := container.NewHSplit(c.grid, side)
 	body.SetOffset(0.72)
@@ -187,6 +189,8 @@ func (c *captureScreen) showReport(rep *capture.Report, err error) {
 	c.mu.Unlock()
 	c.grid.Refresh()
 	c.readiness.SetText(rep.Summary)
+	c.ring.Objects = []fyne.CanvasObject{newCoverageRing(rep)}
+	c.ring.Refresh()
 	var b strings.Builder
 	for _, pr := range rep.Problems {
 		fmt.Fprintf(&b, "• %s\n", problemText(pr))

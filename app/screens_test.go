@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
 	"io"
 	"math"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/replica3d/replica/assets"
+	"github.com/replica3d/replica/capture"
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/geom"
 	"github.com/replica3d/replica/pipeline/local"
@@ -353,5 +356,44 @@ func TestReopenLastProject(t *testing.T) {
 	u = create(test.NewTempApp(t), test.NewTempWindow(t, nil), store, (&fakePipeline{}).run, func(context.Context) Hardware { return Hardware{} })
 	if _, ok := u.current.(*home); !ok {
 		t.Errorf("after going home, the next start shows %T", u.current)
+	}
+}
+
+// TestCoverageRing: green around the photos, red on a missing arc, grey
+// when the coverage is unknown, white ticks at the photos.
+func TestCoverageRing(t *testing.T) {
+	az := func(v float64) *float64 { return &v }
+	rep := &capture.Report{
+		Photos:   []capture.PhotoResult{{Azimuth: az(0)}, {Azimuth: az(40)}, {Azimuth: az(80)}},
+		Coverage: capture.Coverage{Known: true, Missing: []capture.Arc{{From: 100, To: 340}}},
+	}
+	img := drawRing(rep, 200, 200)
+	// at returns the colour at azimuth a (degrees clockwise from the top)
+	// and radius r (share of the half side).
+	at := func(a, r float64) color.NRGBA {
+		s, c := math.Sincos(a * math.Pi / 180)
+		return img.(*image.NRGBA).NRGBAAt(int(100+r*99*s), int(100-r*99*c))
+	}
+	for _, tc := range []struct {
+		az, r float64
+		want  color.NRGBA
+		what  string
+	}{
+		{20, 0.8, ringCovered, "between two photos"},
+		{200, 0.8, ringMissing, "in the missing arc"},
+		{40, 0.95, ringPhoto, "a photo's tick"},
+		{20, 0.3, color.NRGBA{}, "inside the ring"},
+	} {
+		if got := at(tc.az, tc.r); got != tc.want {
+			t.Errorf("%s (%v°): %v, want %v", tc.what, tc.az, got, tc.want)
+		}
+	}
+	rep.Coverage.Known = false
+	img = drawRing(rep, 200, 200)
+	if got := at(200, 0.8); got != ringUnknown {
+		t.Errorf("unknown coverage: %v", got)
+	}
+	if inArc(350, capture.Arc{From: 340, To: 20}) != true || inArc(30, capture.Arc{From: 340, To: 20}) {
+		t.Error("inArc across 0°")
 	}
 }
