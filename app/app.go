@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
@@ -54,6 +55,8 @@ type ui struct {
 	// do runs a change to the widgets from a background goroutine:
 	// fyne.Do, or in tests a function that serialises with the test.
 	do func(func())
+
+	shortcuts []fyne.Shortcut // the screen on show's, removed when it goes
 
 	detect func(context.Context) Hardware
 	hwOnce sync.Once
@@ -122,7 +125,23 @@ func (u *ui) showHome() {
 	u.current = h
 	u.store.SetSetting(settingProject, "") // closed here, the app starts here
 	u.win.SetContent(h.build())
-	u.win.Canvas().SetOnTypedKey(nil)
+	u.setShortcuts(map[fyne.KeyName]func(){fyne.KeyN: h.onNew})
+}
+
+// setShortcuts replaces the keyboard shortcuts of the screen that was on
+// show with those of the new one: Ctrl (Cmd on macOS) and a key.
+func (u *ui) setShortcuts(keys map[fyne.KeyName]func()) {
+	c := u.win.Canvas()
+	for _, s := range u.shortcuts {
+		c.RemoveShortcut(s)
+	}
+	u.shortcuts = nil
+	c.SetOnTypedKey(nil)
+	for k, f := range keys {
+		s := &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
+		c.AddShortcut(s, func(fyne.Shortcut) { f() })
+		u.shortcuts = append(u.shortcuts, s)
+	}
 }
 
 // showError shows err as a sentence the maker can act on.

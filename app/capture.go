@@ -53,6 +53,14 @@ func (u *ui) showCapture(p *project.Project) {
 	u.current = c
 	u.win.SetContent(c.build())
 	u.win.SetOnDropped(c.onDropped)
+	u.setShortcuts(map[fyne.KeyName]func(){
+		fyne.KeyO: c.onAddFolder,
+		fyne.KeyP: func() {
+			if !c.processBtn.Disabled() {
+				c.processBtn.OnTapped()
+			}
+		},
+	})
 	c.reload()
 }
 

@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -51,7 +50,6 @@ func (h *home) build() fyne.CanvasObject {
 	}
 	h.newBtn = widget.NewButtonWithIcon("New project", theme.ContentAddIcon(), h.onNew)
 	h.newBtn.Importance = widget.HighImportance
-	h.ui.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { h.onNew() })
 	if len(h.projects) == 0 {
 		return h.empty()
 	}

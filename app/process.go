@@ -110,6 +110,13 @@ func (u *ui) showProcess(p *project.Project) {
 	u.current = s
 	u.win.SetContent(s.build())
 	u.win.SetOnDropped(nil)
+	u.setShortcuts(map[fyne.KeyName]func(){
+		fyne.KeyReturn: func() {
+			if !s.start.Disabled() {
+				s.onStart()
+			}
+		},
+	})
 }
 
 // jobDir is where a project's local job keeps its cache and results.

@@ -112,15 +112,20 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 	reset := widget.NewButtonWithIcon("Reset view", theme.ViewRestoreIcon(), r.view.ResetView)
 	reveal := widget.NewButtonWithIcon("Show files", theme.FolderOpenIcon(), func() { r.ui.openFolder(dir) })
 	export := widget.NewButtonWithIcon("Export mesh…", theme.DocumentSaveIcon(), r.onExport)
+	open := widget.NewButtonWithIcon("Open mesh", theme.FileApplicationIcon(), func() {
+		r.ui.openFolder(filepath.Join(dir, r.rep.Outputs["mesh"]))
+	})
 	export.Importance = widget.HighImportance
 	if r.mesh == nil {
 		export.Disable()
+		open.Disable()
 	}
 	tools := container.NewHBox(r.show, reset)
-	side := container.NewVBox(r.info, reveal, export)
+	side := container.NewVBox(r.info, reveal, open, export)
 	header := container.NewBorder(nil, nil, container.NewHBox(back, title), tools)
 	body := container.NewHSplit(r.view, container.NewVScroll(side))
 	body.SetOffset(0.75)
+	r.ui.setShortcuts(nil)
 	r.ui.win.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
 		if e.Name == fyne.KeyHome || e.Name == fyne.KeyR {
 			r.view.ResetView()

@@ -10,11 +10,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/replica3d/replica/assets"
@@ -395,5 +398,39 @@ func TestCoverageRing(t *testing.T) {
 	}
 	if inArc(350, capture.Arc{From: 340, To: 20}) != true || inArc(30, capture.Arc{From: 340, To: 20}) {
 		t.Error("inArc across 0°")
+	}
+}
+
+// TestShortcuts: each screen has its own keyboard shortcuts, and the
+// previous screen's go when it does.
+func TestShortcuts(t *testing.T) {
+	u := newTestUI(t, &fakePipeline{})
+	names := func() []string {
+		var n []string
+		for _, s := range u.shortcuts {
+			n = append(n, s.ShortcutName())
+		}
+		slices.Sort(n)
+		return n
+	}
+	if got := names(); len(got) != 1 {
+		t.Errorf("home shortcuts %v, want one (new project)", got)
+	}
+	p, _ := u.store.Create("Knob")
+	u.showCapture(p)
+	if got := names(); len(got) != 2 {
+		t.Errorf("capture shortcuts %v, want two (add folder, process)", got)
+	}
+	u.showProcess(p)
+	if got := names(); len(got) != 1 {
+		t.Errorf("process shortcuts %v, want one (start)", got)
+	}
+	// Ctrl+N on the home screen opens the new project form.
+	u.showHome()
+	h := u.current.(*home)
+	sc := u.shortcuts[0].(*desktop.CustomShortcut)
+	u.win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(sc)
+	if h.form == nil {
+		t.Error("Ctrl+N did not open the new project form")
 	}
 }
