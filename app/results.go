@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -64,7 +63,7 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 	dir := jobDir(r.p)
 	var errs []error
 	if f, ok := r.rep.Outputs["mesh"]; ok {
-		if p, err := readPLYFile(filepath.Join(dir, f)); err == nil {
+		if p, err := mesh.ReadPLYFile(filepath.Join(dir, f)); err == nil {
 			r.mesh = p.Mesh()
 		} else {
 			errs = append(errs, err)
@@ -75,7 +74,7 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 		cloudFile = r.rep.Outputs["sparse"]
 	}
 	if cloudFile != "" {
-		if p, err := readPLYFile(filepath.Join(dir, cloudFile)); err == nil {
+		if p, err := mesh.ReadPLYFile(filepath.Join(dir, cloudFile)); err == nil {
 			r.cloud = &p.Cloud
 		} else {
 			errs = append(errs, err)
@@ -203,13 +202,4 @@ func upright(up r3.Vec) func(r3.Vec) r3.Vec {
 		// v cos θ + (k × v) sin θ + k (k·v)(1 − cos θ)
 		return r3.Add(r3.Add(r3.Scale(cos, v), r3.Scale(sin, r3.Cross(k, v))), r3.Scale(r3.Dot(k, v)*(1-cos), k))
 	}
-}
-
-func readPLYFile(path string) (*mesh.PLY, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return mesh.ReadPLY(f)
 }

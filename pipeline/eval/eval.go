@@ -139,12 +139,12 @@ func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 			pts = append(pts, p.XYZ)
 		}
 		res.Sparse = measurePoints(pts, sim.Apply, surf, res.PartSize, tol)
-		if ply, err := readPLY(filepath.Join(out, "dense.ply")); err == nil {
+		if ply, err := mesh.ReadPLYFile(filepath.Join(out, "dense.ply")); err == nil {
 			res.Dense = measurePoints(ply.Cloud.Points, sim.Apply, surf, res.PartSize, tol)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("dense.ply: %w", err)
 		}
-		if ply, err := readPLY(filepath.Join(out, "mesh.ply")); err == nil {
+		if ply, err := mesh.ReadPLYFile(filepath.Join(out, "mesh.ply")); err == nil {
 			if res.Mesh, err = measureMesh(ply.Mesh(), sim.Apply, surf, res.PartSize, tol); err != nil {
 				return nil, fmt.Errorf("mesh.ply: %w", err)
 			}
@@ -200,15 +200,6 @@ func measureMesh(m *geom.Mesh, sim func(r3.Vec) r3.Vec, surf *Surface, partSize,
 	}
 	st.Completeness = float64(hit) / float64(max(1, len(truth)))
 	return st, nil
-}
-
-func readPLY(path string) (*mesh.PLY, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return mesh.ReadPLY(f)
 }
 
 func readSTL(path string) (*geom.Mesh, error) {

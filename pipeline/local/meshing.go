@@ -101,7 +101,7 @@ func meshStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, dense
 	}, 0); err != nil {
 		return err
 	}
-	m, err := readPLYFile(out)
+	m, err := mesh.ReadPLYFile(out)
 	if err != nil {
 		return fmt.Errorf("poisson_mesher's output: %w", err)
 	}
@@ -148,7 +148,7 @@ func sparseCloud(ctx context.Context, dir string) (*geom.PointCloud, error) {
 
 // denseCloud reads fused points; normals are estimated when it has none.
 func denseCloud(ctx context.Context, path string) (*geom.PointCloud, error) {
-	p, err := readPLYFile(path)
+	p, err := mesh.ReadPLYFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -208,18 +208,9 @@ func filterCloud(c *geom.PointCloud, keep func(i int) bool) *geom.PointCloud {
 	return out
 }
 
-func readPLYFile(path string) (*mesh.PLY, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return mesh.ReadPLY(f)
-}
-
 // plyVertices returns how many points a PLY file holds.
 func plyVertices(path string) (int, error) {
-	p, err := readPLYFile(path)
+	p, err := mesh.ReadPLYFile(path)
 	if err != nil {
 		return 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -710,4 +711,14 @@ func (d *plyDecoder) readFaces(e *plyElement, nv int) ([][3]int32, error) {
 		}
 	}
 	return faces, nil
+}
+
+// ReadPLYFile reads the PLY file at path.
+func ReadPLYFile(path string) (*PLY, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadPLY(f)
 }
