@@ -49,3 +49,79 @@ func BenchmarkSetMesh1M(b *testing.B) {
 		r.SetMesh(m)
 	}
 }
+
+// torus3M is the closed mesh of the 3M benchmarks: a bumpy torus of
+// 3,000,000 triangles on 1,500,000 vertices, above ProxyMinTriangles.
+func torus3M() *geom.Mesh { return torus(2000, 750) }
+
+// BenchmarkRender3MMoving draws a mesh of 3,000,000 triangles at 800×600
+// as the View does while the user moves the view, from the proxy, and as
+// it does when the view is still, in full, for the ratio.
+func BenchmarkRender3MMoving(b *testing.B) {
+	r := benchRenderer(torus3M())
+	if r.proxy == nil {
+		b.Fatal("no proxy")
+	}
+	b.Logf("proxy of %d triangles", len(r.proxy.faces))
+	for _, bc := range []struct {
+		name  string
+		proxy bool
+	}{{"proxy", true}, {"full", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r.Proxy = bc.proxy
+			img := image.NewRGBA(image.Rect(0, 0, 800, 600))
+			r.Render(img)
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Render(img)
+			}
+		})
+	}
+}
+
+// BenchmarkProxyBuild3M makes the proxy of the same mesh: decimation to
+// about ProxyTriangles and the proxy's normals and creases. SetMesh runs it
+// on a second goroutine beside the preparation of the full mesh, which
+// takes about as long (BenchmarkSetMesh3M).
+func BenchmarkProxyBuild3M(b *testing.B) {
+	m := torus3M()
+	for b.Loop() {
+		if newProxy(m, ProxyTriangles) == nil {
+			b.Fatal("no proxy")
+		}
+	}
+}
+
+// BenchmarkSetMesh3M prepares the same mesh and its proxy, as SetMesh does.
+func BenchmarkSetMesh3M(b *testing.B) {
+	m := torus3M()
+	r := NewRenderer()
+	for b.Loop() {
+		r.SetMesh(m)
+	}
+}
+
+// BenchmarkRenderCloud2MMoving draws a cloud of 2,000,000 points (the
+// vertices of a bumpy torus) at 800×600, from its proxy and in full.
+func BenchmarkRenderCloud2MMoving(b *testing.B) {
+	r := benchRenderer(nil)
+	r.SetCloud(&geom.PointCloud{Points: torus(2000, 1000).Vertices})
+	if r.cloudProxy == nil {
+		b.Fatal("no proxy")
+	}
+	b.Logf("proxy of %d points", len(r.cloudProxy.pos))
+	for _, bc := range []struct {
+		name  string
+		proxy bool
+	}{{"proxy", true}, {"full", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r.Proxy = bc.proxy
+			img := image.NewRGBA(image.Rect(0, 0, 800, 600))
+			r.Render(img)
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Render(img)
+			}
+		})
+	}
+}

@@ -126,9 +126,19 @@ type Renderer struct {
 	// PointSize is the side of the square drawn for each point, in pixels;
 	// zero or less means 2.
 	PointSize int
+	// Proxy draws a mesh of more than ProxyMinTriangles faces from its
+	// proxy of about ProxyTriangles, made by vertex clustering, and a
+	// cloud of more than ProxyMinPoints points from every k-th point, at
+	// most ProxyPoints: a coarser frame in a fraction of the time, for
+	// while the view moves. Smaller meshes and clouds are drawn in full
+	// either way.
+	Proxy bool
 
-	model *model
-	cloud *cloud
+	model      *model
+	proxy      *model // drawn with Proxy set; nil for none
+	cloud      *cloud
+	cloudProxy *cloud     // drawn with Proxy set; nil for none
+	sizes      proxySizes // zero: the Proxy constants
 
 	// Scratch reused between frames.
 	zbuf   []float32 // 1/z per pixel; 0 is infinitely far
@@ -182,21 +192,47 @@ func (r *Renderer) parts() (*model, *cloud) {
 }
 
 // SetMesh replaces the mesh drawn, nil for none. It prepares normals and
-// single-precision positions, which takes a few tens of milliseconds for a
-// million triangles; it keeps no reference to m. Faces that index out of
-// range or use a vertex with a NaN or infinite coordinate are not drawn.
-// The camera is left as it is: call Reset to fit it.
+// single-precision positions, which takes about 100 ms for a million
+// triangles, and for a mesh of more than ProxyMinTriangles faces also the
+// proxy drawn with Proxy set, on a second goroutine at the same time
+// (BenchmarkProxyBuild3M); it keeps no reference to m. Faces that index
+// out of range or use a vertex with a NaN or infinite coordinate are not
+// drawn. The camera is left as it is: call Reset to fit it.
 func (r *Renderer) SetMesh(m *geom.Mesh) {
+	sz := r.sizes.orDefault()
+	var proxy *model
+	var done chan struct{}
+	if m != nil && len(m.Faces) > sz.minTriangles {
+		done = make(chan struct{})
+		go func() {
+			defer close(done)
+			proxy = newProxy(m, sz.triangles)
+		}()
+	}
 	r.model = newModel(m)
+	if done != nil {
+		<-done
+	}
+	r.proxy = proxy
 	r.verts = r.verts[:0]
 }
 
-// SetCloud replaces the point cloud drawn, nil for none. It keeps no
-// reference to pc; points with a NaN or infinite coordinate are not drawn.
+// SetCloud replaces the point cloud drawn, nil for none, and for a cloud
+// of more than ProxyMinPoints points makes the proxy drawn with Proxy set.
+// It keeps no reference to pc; points with a NaN or infinite coordinate
+// are not drawn.
 func (r *Renderer) SetCloud(pc *geom.PointCloud) {
+	sz := r.sizes.orDefault()
 	r.cloud = newCloud(pc)
+	r.cloudProxy = nil
+	if len(r.cloud.pos) > sz.minPoints {
+		r.cloudProxy = r.cloud.subsample(sz.points)
+	}
 	r.pts = r.pts[:0]
 }
+
+// hasProxy reports whether Render draws something else with Proxy set.
+func (r *Renderer) hasProxy() bool { return r.proxy != nil || r.cloudProxy != nil }
 
 // Bounds returns the box holding the finite vertices of the mesh and the
 // finite points of the cloud; geom.EmptyBox when there are none.
@@ -264,6 +300,14 @@ func (r *Renderer) Render(img *image.RGBA) {
 		return
 	}
 	md, cl := r.parts()
+	if r.Proxy {
+		if r.proxy != nil {
+			md = r.proxy
+		}
+		if r.cloudProxy != nil {
+			cl = r.cloudProxy
+		}
+	}
 	if cap(r.zbuf) < w*h {
 		r.zbuf = make([]float32, w*h)
 	}

@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -30,6 +31,12 @@ const (
 	minZoom, maxZoom = 0.05, 50
 )
 
+// scrollSettle is how long after the last scroll event the view counts as
+// still again: a turning mouse wheel sends a notch every 20–100 ms, so
+// zooming on draws proxy frames throughout and one full frame follows soon
+// after the wheel stops.
+const scrollSettle = 150 * time.Millisecond
+
 // View is an interactive 3D preview of a mesh and a point cloud. Drag to
 // orbit; drag with Shift held, or with the middle button, to pan (Fyne's
 // desktop driver does not deliver drags of the secondary button); scroll to
@@ -37,7 +44,10 @@ const (
 //
 // Frames are drawn by a Renderer on a goroutine of their own: requests
 // made while one is drawn are coalesced into the next, and the UI goroutine
-// only copies the finished frame into the raster's image.
+// only copies the finished frame into the raster's image. While the view
+// moves — from the first drag event to its end, and until scrollSettle
+// after the last scroll event — a large mesh or cloud is drawn from its
+// proxy (Renderer.Proxy); when it comes to rest, one full frame follows.
 type View struct {
 	widget.BaseWidget
 
@@ -62,6 +72,15 @@ type View struct {
 	readySeq uint64      // frames finished
 	out      *image.RGBA // the raster's one image
 	outSeq   uint64      // the frame copied into out
+
+	// Movement, for drawing from the proxy. A run of scrollTimer for an
+	// older scroll event than scrollSeq does nothing.
+	dragging    bool // between the first Dragged and DragEnd
+	scrolling   bool // until scrollSettle after the last Scrolled
+	scrollSeq   uint64
+	scrollTimer *time.Timer
+	readyProxy  bool   // ready was drawn from a proxy: a full frame is owed
+	proxyFrames uint64 // frames drawn from a proxy, for tests
 
 	// Owned by the render goroutine.
 	r    *Renderer
@@ -166,6 +185,9 @@ func (v *View) SetShading(s Shading) {
 func (v *View) CreateRenderer() fyne.WidgetRenderer {
 	r := &viewRenderer{v: v}
 	r.applyTheme()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.settleLocked() // in case the last renderer went mid-movement
 	return r
 }
 
@@ -187,6 +209,7 @@ func (v *View) Dragged(e *fyne.DragEvent) {
 	dx, dy := float64(e.Dragged.DX), float64(e.Dragged.DY)
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.dragging = true
 	if v.pan {
 		v.cam.Pan(dx, dy, side)
 	} else {
@@ -195,11 +218,14 @@ func (v *View) Dragged(e *fyne.DragEvent) {
 	v.requestLocked()
 }
 
-// DragEnd is part of fyne.Draggable.
+// DragEnd is part of fyne.Draggable: the view is still again, unless a
+// scroll is under way.
 func (v *View) DragEnd() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.pan = false
+	v.dragging = false
+	v.settleLocked()
 }
 
 // Scrolled is part of fyne.Scrollable: scrolling up (away from the user)
@@ -214,7 +240,55 @@ func (v *View) Scrolled(e *fyne.ScrollEvent) {
 	}
 	v.cam.Zoom(f)
 	v.cam.Distance = max(minZoom*r, min(maxZoom*r, v.cam.Distance))
+	v.scrolling = true
+	v.scrollSeq++
+	seq := v.scrollSeq
+	if v.scrollTimer != nil {
+		v.scrollTimer.Stop()
+	}
+	v.scrollTimer = time.AfterFunc(scrollSettle, func() { v.scrollSettled(seq) })
 	v.requestLocked()
+}
+
+// scrollSettled runs scrollSettle after scroll event seq: unless another
+// came since, the view is still again, unless a drag is under way.
+func (v *View) scrollSettled(seq uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if seq != v.scrollSeq {
+		return
+	}
+	v.scrolling = false
+	v.settleLocked()
+}
+
+// movingLocked reports whether the user is moving the view, so that
+// frames are drawn from the proxy. v.mu must be held.
+func (v *View) movingLocked() bool { return v.dragging || v.scrolling }
+
+// settleLocked asks for the full frame owed when the view has come to
+// rest and the newest frame was drawn from a proxy. A frame being drawn
+// now is checked by renderLoop when it is done. v.mu must be held.
+func (v *View) settleLocked() {
+	if !v.movingLocked() && v.readyProxy && !v.running {
+		v.requestLocked()
+	}
+	v.idle.Broadcast() // for waiters on the view being still
+}
+
+// stopMoving ends any movement without asking for a frame, and stops the
+// scroll timer, for when the widget's renderer is destroyed: the window
+// closes, or the widget has been hidden for a while.
+func (v *View) stopMoving() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.scrollTimer != nil {
+		v.scrollTimer.Stop()
+		v.scrollTimer = nil
+	}
+	v.scrollSeq++ // a timer run already under way does nothing
+	v.dragging, v.scrolling = false, false
+	v.idle.Broadcast()
 }
 
 // DoubleTapped is part of fyne.DoubleTappable: it resets the view.
@@ -237,12 +311,14 @@ func (v *View) requestLocked() {
 }
 
 // renderLoop draws frames until none is wanted, then exits; it holds v.mu
-// only to take the request and to hand over the frame.
+// only to take the request and to hand over the frame. A frame drawn from
+// a proxy after the view has come to rest is followed by a full one.
 func (v *View) renderLoop() {
 	v.mu.Lock()
 	for v.pending {
 		v.pending = false
 		cam, size, dark, shading := v.cam, v.size, v.dark, v.shading
+		proxy := v.movingLocked()
 		mesh, newMesh, cloud, newCloud := v.mesh, v.newMesh, v.cloud, v.newCloud
 		v.mesh, v.newMesh, v.cloud, v.newCloud = nil, false, nil, false
 		v.mu.Unlock()
@@ -258,14 +334,22 @@ func (v *View) renderLoop() {
 			if v.work == nil || v.work.Rect.Size() != size {
 				v.work = image.NewRGBA(image.Rectangle{Max: size})
 			}
-			v.r.Camera, v.r.Dark, v.r.Shading = cam, dark, shading
+			v.r.Camera, v.r.Dark, v.r.Shading, v.r.Proxy = cam, dark, shading, proxy
 			v.r.Render(v.work)
 		}
+		usedProxy := proxy && v.r.hasProxy()
 
 		v.mu.Lock()
 		if drawn {
 			v.work, v.ready = v.ready, v.work
 			v.readySeq++
+			v.readyProxy = usedProxy
+			if usedProxy {
+				v.proxyFrames++
+				if !v.movingLocked() {
+					v.pending = true // the view came to rest while drawing
+				}
+			}
 			v.mu.Unlock()
 			fyne.Do(v.raster.Refresh)
 			v.mu.Lock()
@@ -327,7 +411,9 @@ func (r *viewRenderer) MinSize() fyne.Size { return fyne.NewSize(64, 64) }
 
 func (r *viewRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.v.raster} }
 
-func (r *viewRenderer) Destroy() {}
+// Destroy stops the scroll timer, so that nothing of the View runs after
+// its window has closed.
+func (r *viewRenderer) Destroy() { r.v.stopMoving() }
 
 // Refresh is called when the theme changes, among other times.
 func (r *viewRenderer) Refresh() {
