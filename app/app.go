@@ -59,6 +59,10 @@ type ui struct {
 	shortcuts []fyne.Shortcut // the screen on show's, removed when it goes
 
 	detect func(context.Context) Hardware
+	// find looks for the slicer and CAD programs, start starts one: the
+	// system's, or fakes in tests.
+	find   finder
+	start  func(path string, args ...string) error
 	hwOnce sync.Once
 	hw     Hardware
 }
@@ -84,7 +88,7 @@ func create(a fyne.App, w fyne.Window, store *project.Store, process Processor, 
 	w.SetTitle(Product + " " + assets.Version)
 	w.SetMaster()
 
-	u := &ui{app: a, win: w, store: store, process: process, detect: detect, do: fyne.Do}
+	u := &ui{app: a, win: w, store: store, process: process, detect: detect, do: fyne.Do, find: systemFinder(), start: startProgram}
 	last := store.Setting(settingProject)
 	u.showHome()
 	// Reopen the project the maker left the app in.

@@ -7,6 +7,8 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -23,7 +25,7 @@ import (
 )
 
 // tileSize is the side of a photo's tile in the capture grid.
-const tileSize = 150
+const tileSize = 176
 
 // captureScreen is a project's photos: import, the thumbnail grid with
 // each photo's verdict, and the readiness of the set.
@@ -43,6 +45,7 @@ type captureScreen struct {
 	status     *widget.Label
 	readiness  *widget.Label
 	ring       *fyne.Container
+	panel      *fyne.Container // the ring, readiness and problems
 	problems   *widget.Label
 	progress   *widget.ProgressBarInfinite
 }
@@ -99,8 +102,8 @@ func (c *captureScreen) build() fyne.CanvasObject {
 	c.problems = widget.NewLabel("")
 	c.problems.Wrapping = fyne.TextWrapWord
 	c.ring = container.NewCenter()
-	panel := container.NewVBox(c.ring, c.readiness, c.problems)
-	side := container.NewBorder(nil, nil, nil, nil, container.NewVScroll(panel))
+	c.panel = container.NewVBox(c.ring, c.readiness, c.problems)
+	side := container.NewBorder(nil, nil, nil, nil, container.NewVScroll(c.panel))
 	body := container.NewHSplit(c.grid, side)
 	body.SetOffset(0.72)
 	footer := container.NewBorder(nil, nil, nil, nil, container.NewVBox(c.progress, c.status))
@@ -198,7 +201,7 @@ func (c *captureScreen) showReport(rep *capture.Report, err error) {
 	c.grid.Refresh()
 	c.readiness.SetText(rep.Summary)
 	c.ring.Objects = []fyne.CanvasObject{newCoverageRing(rep)}
-	c.ring.Refresh()
+	c.panel.Refresh() // lays the panel out again for the ring's size
 	var b strings.Builder
 	for _, pr := range rep.Problems {
 		fmt.Fprintf(&b, "• %s\n", problemText(pr))
@@ -329,13 +332,18 @@ func (c *captureScreen) onRemove(name string) {
 	}, c.ui.win)
 }
 
-// photoTile is one photo in the grid: its thumbnail, name and verdict.
+// photoTile is one photo in the grid: its thumbnail with the verdict's
+// badges, its place in the capture order and name, and the buttons that
+// move it earlier or later or remove it.
 type photoTile struct {
 	widget.BaseWidget
 	thumb   *canvas.Image
-	name    *widget.Label
-	badge   *canvas.Text
-	badgeBg *canvas.Rectangle
+	index   *widget.Label
+	name    *canvas.Text
+	badges  *fyne.Container
+	corner  *fyne.Container // holds badges, laid out again when they change
+	earlier *widget.Button
+	later   *widget.Button
 	remove  *widget.Button
 	content fyne.CanvasObject
 }
@@ -343,21 +351,28 @@ type photoTile struct {
 func newPhotoTile() fyne.CanvasObject {
 	t := &photoTile{
 		thumb:   canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 1, 1))),
-		name:    widget.NewLabel(""),
-		badge:   canvas.NewText("", color.White),
-		badgeBg: canvas.NewRectangle(color.Transparent),
+		index:   widget.NewLabel(""),
+		name:    canvas.NewText("", color.White),
+		badges:  container.NewVBox(),
+		earlier: widget.NewButtonWithIcon("", theme.NavigateBackIcon(), nil),
+		later:   widget.NewButtonWithIcon("", theme.NavigateNextIcon(), nil),
 		remove:  widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	}
 	t.thumb.FillMode = canvas.ImageFillContain
 	t.thumb.SetMinSize(fyne.NewSize(tileSize, tileSize*3/4))
-	t.name.Truncation = fyne.TextTruncateEllipsis
-	t.badge.TextSize = theme.CaptionTextSize()
-	t.badge.TextStyle = fyne.TextStyle{Bold: true}
-	t.badgeBg.CornerRadius = 4
-	t.remove.Importance = widget.LowImportance
-	badge := container.NewStack(t.badgeBg, container.NewPadded(t.badge))
-	t.content = container.NewBorder(nil, container.NewBorder(nil, nil, nil, t.remove, t.name), nil, nil,
-		container.NewStack(t.thumb, container.NewVBox(container.NewHBox(layout.NewSpacer(), badge))))
+	t.index.TextStyle = fyne.TextStyle{Bold: true}
+	t.name.TextSize = theme.CaptionTextSize()
+	for _, b := range []*widget.Button{t.earlier, t.later, t.remove} {
+		b.Importance = widget.LowImportance
+	}
+	t.badges.Layout = layout.NewCustomPaddedVBoxLayout(2)
+	t.corner = container.NewHBox(layout.NewSpacer(), t.badges)
+	// The file name on a dark strip along the photo's bottom edge.
+	strip := canvas.NewRectangle(color.NRGBA{0, 0, 0, 0x99})
+	caption := container.NewStack(strip, container.New(layout.NewCustomPaddedLayout(1, 1, 6, 6), t.name))
+	over := container.NewBorder(container.New(layout.NewCustomPaddedLayout(4, 4, 4, 4), t.corner), caption, nil, nil)
+	t.content = container.NewBorder(nil, container.NewBorder(nil, nil, t.index, container.NewHBox(t.earlier, t.later, t.remove)), nil, nil,
+		container.NewStack(t.thumb, over))
 	t.ExtendBaseWidget(t)
 	return t
 }
@@ -380,7 +395,7 @@ func (c *captureScreen) updateTile(i int, t *photoTile) {
 		c.mu.Unlock()
 		return
 	}
-	name := c.photos[i]
+	name, n := c.photos[i], len(c.photos)
 	res := c.checks[name]
 	c.mu.Unlock()
 	if thumb := c.p.ThumbPath(name); fileExists(thumb) {
@@ -389,39 +404,119 @@ func (c *captureScreen) updateTile(i int, t *photoTile) {
 		t.thumb.File = ""
 	}
 	t.thumb.Refresh()
-	t.name.SetText(name)
+	t.index.SetText(strconv.Itoa(i + 1))
+	t.name.Text = name
+	t.name.Refresh()
 	t.remove.OnTapped = func() { c.onRemove(name) }
-	text, bg := verdict(res)
-	t.badge.Text = text
-	t.badgeBg.FillColor = bg
-	t.badge.Refresh()
-	t.badgeBg.Refresh()
+	t.earlier.OnTapped = func() { c.move(name, -1) }
+	t.later.OnTapped = func() { c.move(name, +1) }
+	setEnabled(t.earlier, i > 0)
+	setEnabled(t.later, i < n-1)
+	var objs []fyne.CanvasObject
+	for _, b := range badges(res) {
+		objs = append(objs, newBadge(b))
+	}
+	t.badges.Objects = objs
+	t.corner.Refresh() // lays the badges out again for their new size
 }
 
-// verdict is a photo's badge: what is wrong with it, or that it is fine.
-func verdict(r *capture.PhotoResult) (string, color.Color) {
+// setEnabled enables or disables b.
+func setEnabled(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+// A badge is one word of a photo's verdict on its tile.
+type badge struct {
+	Text   string
+	Colour color.Color
+}
+
+// newBadge draws b as white bold text on a rounded pill of its colour.
+func newBadge(b badge) fyne.CanvasObject {
+	text := canvas.NewText(b.Text, color.White)
+	text.TextSize = theme.CaptionTextSize()
+	text.TextStyle = fyne.TextStyle{Bold: true}
+	bg := canvas.NewRectangle(b.Colour)
+	bg.CornerRadius = 4
+	return container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(1, 1, 5, 5), text))
+}
+
+// badges is a photo's verdict as its tile shows it: sharpness, exposure
+// and overlap with the previous photo, each as a badge, then any other
+// problem; nothing before the photo is checked.
+func badges(r *capture.PhotoResult) []badge {
 	if r == nil {
-		return "", color.Transparent
+		return nil
 	}
 	if r.Error != "" {
-		return "Unreadable", failColour
+		return []badge{{"Unreadable", failColour}}
 	}
-	var words []string
+	has := map[capture.Code]bool{}
 	for _, code := range r.Codes {
-		// Notes, not problems: GPS is stripped before a photo leaves the
-		// computer, and a missing focal length is guessed.
-		if code != capture.CodeGPS && code != capture.CodeNoFocal {
-			words = append(words, codeText(code))
+		has[code] = true
+	}
+	bad := warnColour
+	if r.Verdict == capture.Fail {
+		bad = failColour
+	}
+	var out []badge
+	if r.Quality != nil {
+		if has[capture.CodeBlurry] {
+			out = append(out, badge{"Blurry", bad})
+		} else {
+			out = append(out, badge{"Sharp", okColour})
+		}
+		switch {
+		case has[capture.CodeUnderexposed]:
+			out = append(out, badge{"Too dark", bad})
+		case has[capture.CodeOverexposed]:
+			out = append(out, badge{"Too bright", bad})
+		default:
+			out = append(out, badge{"Exposure OK", okColour})
 		}
 	}
-	if len(words) == 0 {
-		return "OK", okColour
+	switch o := r.OverlapPrev; {
+	case has[capture.CodeGap] || (o != nil && !o.Overlap):
+		out = append(out, badge{"No overlap", bad})
+	case has[capture.CodeWeakOverlap]:
+		out = append(out, badge{"Weak overlap", warnColour})
+	case o != nil:
+		out = append(out, badge{"Overlap OK", okColour})
 	}
-	bg := warnColour
-	if r.Verdict == capture.Fail {
-		bg = failColour
+	for _, code := range r.Codes {
+		switch code {
+		case capture.CodeBlurry, capture.CodeUnderexposed, capture.CodeOverexposed, capture.CodeGap, capture.CodeWeakOverlap:
+			// shown above
+		case capture.CodeGPS, capture.CodeNoFocal:
+			// Notes, not problems: GPS is stripped before a photo leaves
+			// the computer, and a missing focal length is guessed.
+		default:
+			out = append(out, badge{codeText(code), bad})
+		}
 	}
-	return strings.Join(words, ", "), bg
+	return out
+}
+
+// move moves photo name delta places in the capture order and checks the
+// set again (the overlap with the previous photo changes).
+func (c *captureScreen) move(name string, delta int) {
+	c.mu.Lock()
+	order := append([]string(nil), c.photos...)
+	c.mu.Unlock()
+	i := slices.Index(order, name)
+	j := i + delta
+	if i < 0 || j < 0 || j >= len(order) {
+		return
+	}
+	order[i], order[j] = order[j], order[i]
+	if err := c.p.Reorder(order); err != nil {
+		c.ui.showError("Cannot change the photos' order", err)
+	}
+	c.reload()
 }
 
 func fileExists(p string) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -31,6 +32,8 @@ type resultsScreen struct {
 	view *meshview.View
 	show *widget.RadioGroup
 	info *widget.Label
+
+	export *widget.Button
 
 	mesh  *geom.Mesh
 	cloud *geom.PointCloud
@@ -84,8 +87,9 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 		r.ui.showError("Part of the result cannot be read", err)
 	}
 	// COLMAP's frame has no up: turn the model so the photos' mean up
-	// points up the screen, as the part stood when photographed.
-	if m, err := colmap.ReadModel(filepath.Join(dir, "stages", "mapping", "sparse")); err == nil {
+	// points up the screen, as the part stood when photographed. A model in
+	// millimetres stands on the scale sheet, z up, already.
+	if m, err := colmap.ReadModel(filepath.Join(dir, "stages", "mapping", "sparse")); err == nil && r.rep.Units != local.UnitsMM {
 		var up r3.Vec
 		for _, im := range m.Images {
 			up = r3.Add(up, im.Up())
@@ -109,18 +113,18 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 		r.show.SetSelected("Points")
 	}
 	reset := widget.NewButtonWithIcon("Reset view", theme.ViewRestoreIcon(), r.view.ResetView)
-	reveal := widget.NewButtonWithIcon("Show files", theme.FolderOpenIcon(), func() { r.ui.openFolder(dir) })
-	export := widget.NewButtonWithIcon("Export mesh…", theme.DocumentSaveIcon(), r.onExport)
-	open := widget.NewButtonWithIcon("Open mesh", theme.FileApplicationIcon(), func() {
-		r.ui.openFolder(filepath.Join(dir, r.rep.Outputs["mesh"]))
-	})
-	export.Importance = widget.HighImportance
-	if r.mesh == nil {
-		export.Disable()
-		open.Disable()
+	side := container.NewVBox(r.info)
+	for _, b := range r.openButtons() {
+		side.Add(b)
 	}
+	reveal := widget.NewButtonWithIcon("Show files", theme.FolderOpenIcon(), func() { r.ui.openFolder(dir) })
+	r.export = widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), r.onExportMenu)
+	if len(r.exports()) == 0 {
+		r.export.Disable()
+	}
+	side.Add(reveal)
+	side.Add(r.export)
 	tools := container.NewHBox(r.show, reset)
-	side := container.NewVBox(r.info, reveal, open, export)
 	header := container.NewBorder(nil, nil, container.NewHBox(back, title), tools)
 	body := container.NewHSplit(r.view, container.NewVScroll(side))
 	body.SetOffset(0.75)
@@ -146,22 +150,118 @@ func (r *resultsScreen) onShow() {
 		r.view.SetCloud(r.cloud)
 	}
 	r.view.ResetView()
-	b := r.view.Bounds()
-	size := b.Size()
+	size := r.size()
 	text := fmt.Sprintf("%d of %d photos placed, mean reprojection error %.2f px.\n%d points", r.rep.Registered, r.rep.Photos, r.rep.MeanReprojError, r.rep.Points)
 	if r.rep.Mesh != nil {
 		text += fmt.Sprintf("; mesh of %d faces from the %s points", r.rep.Mesh.Faces, r.rep.Mesh.Source)
 	}
-	text += fmt.Sprintf(".\nSize %.3g × %.3g × %.3g model units: the scale in millimetres comes with the marker sheet (a later release).", size.X, size.Y, size.Z)
+	if r.rep.Units == local.UnitsMM {
+		text += fmt.Sprintf(".\nSize %.1f × %.1f × %.1f mm (width × depth × height).", size.X, size.Y, size.Z)
+	} else {
+		text += fmt.Sprintf(".\nSize %.3g × %.3g × %.3g model units: the scale is not known (lay the printed scale sheet under the part to get millimetres).", size.X, size.Y, size.Z)
+	}
 	if why := r.rep.Skipped["dense"]; why != "" {
 		text += "\nDense points skipped: " + why + "."
 	}
 	r.info.SetText(text)
 }
 
-// onExport saves a copy of the mesh where the maker chooses.
-func (r *resultsScreen) onExport() {
-	src := filepath.Join(jobDir(r.p), r.rep.Outputs["mesh"])
+// size is the size of the bounding box of what the view shows: the mesh,
+// or the points without one.
+func (r *resultsScreen) size() r3.Vec {
+	switch {
+	case r.show.Selected == "Mesh" && r.mesh != nil:
+		return r.mesh.Bounds().Size()
+	case r.cloud != nil:
+		return r.cloud.Bounds().Size()
+	}
+	return r3.Vec{}
+}
+
+// outputKinds are the result files a maker may want, in the order they
+// are offered, with what they are called.
+var outputKinds = []struct{ key, label, ext string }{
+	{"3mf", "3MF (for slicers)", ".3mf"},
+	{"stl", "STL (for slicers)", ".stl"},
+	{"step", "STEP (for CAD)", ".step"},
+	{"mesh", "Mesh (PLY)", ".ply"},
+	{"dense", "Dense points (PLY)", ".ply"},
+	{"sparse", "Sparse points (PLY)", ".ply"},
+}
+
+// output is the path of the result file of kind key, or "" if this
+// result has none.
+func (r *resultsScreen) output(key string) string {
+	f, ok := r.rep.Outputs[key]
+	if !ok || f == "" {
+		return ""
+	}
+	p := filepath.Join(jobDir(r.p), f)
+	if !fileExists(p) {
+		return ""
+	}
+	return p
+}
+
+// openButtons are the buttons that open the result in the programs makers
+// use: the printable model in their slicer, the STEP in their CAD
+// program, or either in the system's program for the file when no known
+// one is installed; the mesh in the system's program for PLY files.
+func (r *resultsScreen) openButtons() []fyne.CanvasObject {
+	var out []fyne.CanvasObject
+	add := func(file string, prog *program, kind string) {
+		if file == "" {
+			return
+		}
+		if prog != nil {
+			b := widget.NewButtonWithIcon("Open in "+prog.Name, theme.FileApplicationIcon(), func() {
+				if err := r.ui.start(prog.Path, file); err != nil {
+					r.ui.showError("Cannot start "+prog.Name, err)
+				}
+			})
+			b.Importance = widget.HighImportance
+			out = append(out, b)
+			return
+		}
+		out = append(out, widget.NewButtonWithIcon("Open "+kind, theme.FileApplicationIcon(), func() { r.ui.openFolder(file) }))
+	}
+	printable := r.output("3mf")
+	if printable == "" {
+		printable = r.output("stl")
+	}
+	add(printable, r.ui.find.find(slicers), strings.ToUpper(strings.TrimPrefix(filepath.Ext(printable), ".")))
+	add(r.output("step"), r.ui.find.find(cadPrograms), "STEP")
+	add(r.output("mesh"), nil, "mesh")
+	return out
+}
+
+// exports are the kinds of result file this result has.
+func (r *resultsScreen) exports() []int {
+	var out []int
+	for i, k := range outputKinds {
+		if r.output(k.key) != "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// onExportMenu offers the result's files to export.
+func (r *resultsScreen) onExportMenu() {
+	var items []*fyne.MenuItem
+	for _, i := range r.exports() {
+		k := outputKinds[i]
+		items = append(items, fyne.NewMenuItem(k.label+"…", func() { r.onExport(k.key, k.ext) }))
+	}
+	c := r.ui.win.Canvas()
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(r.export).AddXY(0, r.export.Size().Height)
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
+}
+
+// onExport saves a copy of the result file of kind key where the maker
+// chooses.
+func (r *resultsScreen) onExport(key, ext string) {
+	src := r.output(key)
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil || w == nil {
 			return
@@ -169,14 +269,17 @@ func (r *resultsScreen) onExport() {
 		dst := w.URI().Path()
 		w.Close()
 		if err := pipeline.CopyFile(src, dst); err != nil {
-			r.ui.showError("Cannot export the mesh", err)
+			r.ui.showError("Cannot export the file", err)
 		}
 	}, r.ui.win)
 	name := "model"
 	if s, err := r.p.Summary(); err == nil {
 		name = s.Name
 	}
-	d.SetFileName(name + ".ply")
+	if key == "dense" || key == "sparse" {
+		name += "-" + key
+	}
+	d.SetFileName(name + ext)
 	d.Show()
 }
 

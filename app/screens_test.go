@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,8 +19,10 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/capture"
@@ -37,12 +41,13 @@ type fakePipeline struct {
 	block   bool  // wait in the matching stage until cancelled
 	started chan struct{}
 	jobs    []local.Job
+	mm      bool // the result is in millimetres, with model.stl and model.step
 }
 
 func (f *fakePipeline) run(ctx context.Context, job local.Job) (*local.Report, error) {
 	f.mu.Lock()
 	f.jobs = append(f.jobs, job)
-	fail, block, started := f.fail, f.block, f.started
+	fail, block, started, mm := f.fail, f.block, f.started, f.mm
 	f.mu.Unlock()
 	names := []string{"prepare", "features", "matching", "mapping", "mesh"}
 	var res []pipeline.StageResult
@@ -80,8 +85,38 @@ func (f *fakePipeline) run(ctx context.Context, job local.Job) (*local.Report, e
 		mesh.WritePLY(f, cube, mesh.BinaryLittleEndian)
 		f.Close()
 	}
-	rep := &local.Report{Format: local.ReportFormat, Photos: len(job.Photos), Registered: len(job.Photos), Points: 8, Stages: res,
+	rep := &local.Report{Format: local.ReportFormat, Photos: len(job.Photos), Registered: len(job.Photos), Points: 8, Stages: res, Units: local.UnitsModel,
 		Mesh: &local.MeshSummary{Source: "sparse", Faces: 12, Vertices: 8}, Outputs: map[string]string{"mesh": "mesh.ply", "sparse": "sparse.ply"}}
+	if mm {
+		// An 80 × 40 × 20 mm box.
+		m := cube.Mesh()
+		for i, v := range m.Vertices {
+			m.Vertices[i] = geom.Vec{X: 80 * v.X, Y: 40 * v.Y, Z: 20 * v.Z}
+		}
+		var b strings.Builder
+		if err := mesh.WriteSTL(&b, m, "test"); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(job.Out, "model.stl"), []byte(b.String()), 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(job.Out, "model.step"), []byte("ISO-10303-21;\n"), 0o644); err != nil {
+			return nil, err
+		}
+		os.Remove(filepath.Join(job.Out, "mesh.ply"))
+		f, err := os.Create(filepath.Join(job.Out, "mesh.ply"))
+		if err != nil {
+			return nil, err
+		}
+		mesh.WritePLY(f, &mesh.PLY{Cloud: geom.PointCloud{Points: m.Vertices}, Faces: m.Faces}, mesh.BinaryLittleEndian)
+		f.Close()
+		rep.Units = local.UnitsMM
+		rep.Outputs["stl"], rep.Outputs["step"] = "model.stl", "model.step"
+	}
+	b, _ := json.Marshal(rep)
+	if err := os.WriteFile(filepath.Join(job.Out, "report.json"), b, 0o644); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -432,5 +467,205 @@ func TestShortcuts(t *testing.T) {
 	u.win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(sc)
 	if h.form == nil {
 		t.Error("Ctrl+N did not open the new project form")
+	}
+}
+
+// TestBadges checks each photo's verdict as its tile shows it.
+func TestBadges(t *testing.T) {
+	texts := func(bs []badge) string {
+		var s []string
+		for _, b := range bs {
+			s = append(s, b.Text)
+		}
+		return strings.Join(s, ", ")
+	}
+	q := &capture.Quality{Sharpness: 150, Brightness: 0.5}
+	for _, c := range []struct {
+		r    *capture.PhotoResult
+		want string
+	}{
+		{nil, ""},
+		{&capture.PhotoResult{Error: "not a JPEG"}, "Unreadable"},
+		{&capture.PhotoResult{Quality: q, OverlapPrev: &capture.PairResult{Overlap: true}, Codes: []capture.Code{capture.CodeGPS}}, "Sharp, Exposure OK, Overlap OK"},
+		{&capture.PhotoResult{Quality: q, Verdict: capture.Fail, OverlapPrev: &capture.PairResult{}, Codes: []capture.Code{capture.CodeBlurry, capture.CodeUnderexposed, capture.CodeGap}}, "Blurry, Too dark, No overlap"},
+		{&capture.PhotoResult{Quality: q, Verdict: capture.Warn, OverlapPrev: &capture.PairResult{Overlap: true}, Codes: []capture.Code{capture.CodeOverexposed, capture.CodeWeakOverlap, capture.CodeDuplicate}}, "Sharp, Too bright, Weak overlap, Duplicate"},
+	} {
+		if got := texts(badges(c.r)); got != c.want {
+			t.Errorf("badges(%+v) = %q, want %q", c.r, got, c.want)
+		}
+	}
+	bs := badges(&capture.PhotoResult{Quality: q, Verdict: capture.Fail, Codes: []capture.Code{capture.CodeBlurry}})
+	if bs[0].Colour != failColour || bs[1].Colour != okColour {
+		t.Errorf("colours %v, want red for the failure and green for the rest", bs)
+	}
+}
+
+// TestReorderPhotos moves photos in the capture order from their tiles:
+// the order is saved, the set is checked again, and the ends cannot move
+// past the ends.
+func TestReorderPhotos(t *testing.T) {
+	u := newTestUI(t, &fakePipeline{})
+	p, err := u.store.Create("Knob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 4)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	u.locked(func() { u.showCapture(p) })
+	c := u.screen().(*captureScreen)
+	waitFor(t, u, "the check", func() bool { return c.report != nil && !c.progress.Visible() })
+	tile := func(i int) *photoTile {
+		t.Helper()
+		var pt *photoTile
+		u.locked(func() {
+			pt = newPhotoTile().(*photoTile)
+			c.updateTile(i, pt)
+		})
+		return pt
+	}
+	first, last := tile(0), tile(3)
+	if !first.earlier.Disabled() || first.later.Disabled() || last.earlier.Disabled() || !last.later.Disabled() {
+		t.Error("the first photo can move earlier or the last later")
+	}
+	if len(first.badges.Objects) < 3 {
+		t.Errorf("%d badges on a checked photo, want sharpness, exposure and overlap", len(first.badges.Objects))
+	}
+	second := tile(1)
+	u.locked(func() { test.Tap(second.earlier) })
+	waitFor(t, u, "the new check", func() bool { return c.report != nil && !c.progress.Visible() && len(c.report.Photos) == 4 })
+	got, err := p.Photos()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"view_002.jpg", "view_001.jpg", "view_003.jpg", "view_004.jpg"}; !slices.Equal(got, want) {
+		t.Errorf("order after moving the second photo earlier: %v, want %v", got, want)
+	}
+	waitFor(t, u, "the check of the new order", func() bool { return c.report != nil && c.report.Photos[0].Name == "view_002.jpg" })
+	last = tile(3)
+	u.locked(func() { test.Tap(last.later) }) // disabled: nothing moves
+	if got2, _ := p.Photos(); !slices.Equal(got2, got) {
+		t.Errorf("moving the last photo later changed the order to %v", got2)
+	}
+}
+
+// TestResultPrintable checks the result screen of a model in millimetres:
+// its size in mm, Open in the slicer and in the CAD program found on the
+// computer, and the export menu offering every file.
+func TestResultPrintable(t *testing.T) {
+	f := &fakePipeline{mm: true}
+	u := newTestUI(t, f)
+	var started [][]string
+	u.find = finder{goos: "linux", lookPath: func(name string) (string, error) {
+		switch name {
+		case "prusa-slicer", "freecad":
+			return "/opt/bin/" + name, nil
+		}
+		return "", errors.New("not found")
+	}}
+	u.start = func(path string, args ...string) error {
+		started = append(started, append([]string{path}, args...))
+		return nil
+	}
+	p, err := u.store.Create("Bracket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 3)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	u.locked(func() { u.showProcess(p) })
+	s := u.screen().(*processScreen)
+	u.locked(func() { test.Tap(s.start) })
+	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
+	r := u.screen().(*resultsScreen)
+	u.locked(func() {
+		if !strings.Contains(r.info.Text, "80.0 × 40.0 × 20.0 mm") {
+			t.Errorf("size not in mm: %q", r.info.Text)
+		}
+		buttons := map[string]*widget.Button{}
+		collectButtons(u.win.Content(), buttons)
+		for _, want := range []string{"Open in PrusaSlicer", "Open in FreeCAD", "Open mesh", "Export…"} {
+			if buttons[want] == nil {
+				t.Errorf("no %q button; have %v", want, slices.Collect(maps.Keys(buttons)))
+			}
+		}
+		if b := buttons["Open in PrusaSlicer"]; b != nil {
+			test.Tap(b)
+		}
+		if b := buttons["Open in FreeCAD"]; b != nil {
+			test.Tap(b)
+		}
+		var kinds []string
+		for _, i := range r.exports() {
+			kinds = append(kinds, outputKinds[i].key)
+		}
+		if want := []string{"stl", "step", "mesh", "sparse"}; !slices.Equal(kinds, want) {
+			t.Errorf("export offers %v, want %v", kinds, want)
+		}
+	})
+	dir := jobDir(p)
+	want := [][]string{{"/opt/bin/prusa-slicer", filepath.Join(dir, "model.stl")}, {"/opt/bin/freecad", filepath.Join(dir, "model.step")}}
+	if !slices.EqualFunc(started, want, slices.Equal) {
+		t.Errorf("started %v, want %v", started, want)
+	}
+
+	// Nothing installed: the system's program for the file opens it.
+	u.find = finder{goos: "linux", lookPath: func(string) (string, error) { return "", errors.New("not found") }}
+	u.locked(func() {
+		u.showResults(p, nil)
+		buttons := map[string]*widget.Button{}
+		collectButtons(u.win.Content(), buttons)
+		if buttons["Open STL"] == nil || buttons["Open STEP"] == nil {
+			t.Errorf("without a slicer or CAD program: buttons %v", slices.Collect(maps.Keys(buttons)))
+		}
+	})
+}
+
+// TestFindPrograms checks the slicer and CAD lookup on the PATH and in
+// Windows' program folders.
+func TestFindPrograms(t *testing.T) {
+	none := func(string) (string, error) { return "", errors.New("not found") }
+	if p := (finder{goos: "linux", lookPath: none}).find(slicers); p != nil {
+		t.Errorf("found %+v with nothing installed", p)
+	}
+	onPath := finder{goos: "linux", lookPath: func(n string) (string, error) {
+		if n == "orca-slicer" || n == "cura" {
+			return "/usr/bin/" + n, nil
+		}
+		return "", errors.New("not found")
+	}}
+	if p := onPath.find(slicers); p == nil || p.Name != "OrcaSlicer" || p.Path != "/usr/bin/orca-slicer" {
+		t.Errorf("on the PATH: %+v, want OrcaSlicer first", p)
+	}
+	pf := t.TempDir()
+	for _, f := range []string{"UltiMaker Cura 5.7.0/UltiMaker-Cura.exe", "UltiMaker Cura 5.8.1/UltiMaker-Cura.exe", "FreeCAD 1.0/bin/FreeCAD.exe"} {
+		path := filepath.Join(pf, filepath.FromSlash(f))
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		os.WriteFile(path, nil, 0o755)
+	}
+	win := finder{goos: "windows", lookPath: none, programFiles: []string{t.TempDir(), pf}}
+	if p := win.find(slicers); p == nil || p.Name != "UltiMaker Cura" || !strings.HasSuffix(filepath.ToSlash(p.Path), "UltiMaker Cura 5.8.1/UltiMaker-Cura.exe") {
+		t.Errorf("in Program Files: %+v, want the newest Cura", p)
+	}
+	if p := win.find(cadPrograms); p == nil || p.Name != "FreeCAD" {
+		t.Errorf("in Program Files: %+v, want FreeCAD", p)
+	}
+}
+
+// collectButtons records every button under o by its text.
+func collectButtons(o fyne.CanvasObject, into map[string]*widget.Button) {
+	switch o := o.(type) {
+	case *widget.Button:
+		into[o.Text] = o
+	case *fyne.Container:
+		for _, c := range o.Objects {
+			collectButtons(c, into)
+		}
+	case *container.Split:
+		collectButtons(o.Leading, into)
+		collectButtons(o.Trailing, into)
+	case *container.Scroll:
+		collectButtons(o.Content, into)
 	}
 }

@@ -34,9 +34,18 @@ type Report struct {
 	Quality         string                 `json:"quality"`
 	Stages          []pipeline.StageResult `json:"stages"`
 	Skipped         map[string]string      `json:"skipped,omitempty"` // stage → why
-	Outputs         map[string]string      `json:"outputs"`           // "sparse", "dense", "mesh" → file in OUT
-	Seconds         float64                `json:"seconds"`
+	// Units are the outputs' length units: "mm" once the model is scaled,
+	// "model" (COLMAP's arbitrary units) until then.
+	Units   string            `json:"units"`
+	Outputs map[string]string `json:"outputs"` // "sparse", "dense", "mesh" (later "stl", "3mf", "step") → file in OUT
+	Seconds float64           `json:"seconds"`
 }
+
+// Report.Units values.
+const (
+	UnitsModel = "model" // COLMAP's arbitrary units: the scale is not known
+	UnitsMM    = "mm"
+)
 
 // Job is one reconstruction of photos into the folder Out.
 type Job struct {
@@ -72,7 +81,7 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Format: ReportFormat, Version: assets.Version, Photos: len(j.Photos), Backend: "local", GPU: o.GPU,
-		Colmap: bin.Version.String(), Quality: j.Quality, Stages: stages, Outputs: map[string]string{}, Skipped: map[string]string{}}
+		Colmap: bin.Version.String(), Quality: j.Quality, Stages: stages, Units: UnitsModel, Outputs: map[string]string{}, Skipped: map[string]string{}}
 	stage := func(name string) string { return filepath.Join(j.Out, "stages", name) }
 	var s Summary
 	if err := readJSON(filepath.Join(stage("mapping"), "model.json"), &s); err != nil {
