@@ -41,9 +41,8 @@ app: ## Build the desktop app (cgo + OpenGL) into bin/replica
 .PHONY: screenshots
 screenshots: deps app cli ## Walk the real app through its screens under Xvfb with the real pipeline; PNGs in out/screenshots
 	rm -rf $(OUT)/screenshots $(OUT)/screenshots-data
-	test -d $(OUT)/sample || $(BIN)/replica-cli synth --part bracket --views 30 --quiet --out $(OUT)/sample
 	xvfb-run -a -s "-screen 0 1280x800x24" env REPLICA_DATA=$(abspath $(OUT))/screenshots-data \
-		REPLICA_SCREENSHOTS=$(abspath $(OUT))/screenshots REPLICA_TOUR_PHOTOS=$(abspath $(OUT))/sample $(BIN)/replica
+		REPLICA_SCREENSHOTS=$(abspath $(OUT))/screenshots $(BIN)/replica
 	@ls $(OUT)/screenshots
 
 .PHONY: demo

@@ -22,7 +22,8 @@ const quitAfterEnv = "REPLICA_QUIT_AFTER"
 
 // screenshotsEnv names the environment variable that, set to a folder,
 // walks the app through its screens and saves a PNG of each there
-// (`make screenshots`); tourPhotosEnv is the folder of photos it imports.
+// (`make screenshots`); tourPhotosEnv, when set, is the folder of photos it
+// imports instead of making the built-in sample's.
 const (
 	screenshotsEnv = "REPLICA_SCREENSHOTS"
 	tourPhotosEnv  = "REPLICA_TOUR_PHOTOS"

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -21,7 +22,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/replica3d/replica/app/project"
+	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/capture"
+	"github.com/replica3d/replica/pipeline/synth"
 )
 
 // tileSize is the side of a photo's tile in the capture grid.
@@ -38,6 +41,8 @@ type captureScreen struct {
 	checks map[string]*capture.PhotoResult // by name, from the last check
 	report *capture.Report
 	cancel context.CancelFunc // stops the running check
+	// stopSample stops the sample photos being made, or is nil.
+	stopSample context.CancelFunc
 
 	grid       *widget.GridWrap
 	processBtn *widget.Button
@@ -226,6 +231,9 @@ func (c *captureScreen) leave() {
 	if c.cancel != nil {
 		c.cancel()
 	}
+	if c.stopSample != nil {
+		c.stopSample()
+	}
 	c.mu.Unlock()
 	c.ui.win.SetOnDropped(nil)
 }
@@ -269,16 +277,74 @@ func (c *captureScreen) importPaths(paths []string) {
 	c.progress.Show()
 	c.progress.Start()
 	c.status.SetText("Adding photos…")
+	go c.importNow(paths)
+}
+
+// importNow copies photos into the project, reporting progress, then
+// reloads the screen; it runs off the UI goroutine.
+func (c *captureScreen) importNow(paths []string) {
+	added, err := c.p.Import(context.Background(), paths, func(done, total int) {
+		c.ui.do(func() { c.status.SetText(fmt.Sprintf("Adding photos… %d of %d", done, total)) })
+	})
+	c.ui.do(func() {
+		if err != nil {
+			c.ui.showError(fmt.Sprintf("Added %s; some files were not", photoCount(len(added))), err)
+		}
+		c.reload()
+	})
+}
+
+// sampleOptions is the built-in sample capture: the bracket on the scale
+// sheet, 30 photos at 1600×1200, as `make demo` renders it.
+var sampleOptions = synth.DefaultOptions
+
+// addSample renders the built-in sample capture into a temporary folder
+// and adds its photos, so a maker can try Replica before photographing a
+// part. Leaving the screen stops it.
+func (c *captureScreen) addSample() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
+	c.stopSample = cancel
+	c.mu.Unlock()
+	c.progress.Show()
+	c.progress.Start()
+	c.status.SetText("Making the sample photos…")
 	go func() {
-		added, err := c.p.Import(context.Background(), paths, func(done, total int) {
-			c.ui.do(func() { c.status.SetText(fmt.Sprintf("Adding photos… %d of %d", done, total)) })
-		})
-		c.ui.do(func() {
+		defer cancel()
+		err := func() error {
+			b, _ := assets.Part("bracket")
+			spec, err := synth.ParseSpec(bytes.NewReader(b))
 			if err != nil {
-				c.ui.showError(fmt.Sprintf("Added %s; some files were not", photoCount(len(added))), err)
+				return err
 			}
-			c.reload()
-		})
+			dir, err := os.MkdirTemp("", "replica-sample-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			o := sampleOptions()
+			o.Progress = func(done, total int) {
+				c.ui.do(func() { c.status.SetText(fmt.Sprintf("Making the sample photos… %d of %d", done, total)) })
+			}
+			if _, err := synth.Generate(ctx, spec, o, dir); err != nil {
+				return err
+			}
+			// Only the photos: the truth files stay out of the project.
+			photos, err := capture.ListPhotos(dir)
+			if err != nil {
+				return err
+			}
+			c.importNow(photos)
+			return nil
+		}()
+		if err != nil && ctx.Err() == nil {
+			c.ui.do(func() {
+				c.progress.Stop()
+				c.progress.Hide()
+				c.status.SetText("")
+				c.ui.showError("Cannot make the sample photos", err)
+			})
+		}
 	}()
 }
 

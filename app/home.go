@@ -30,10 +30,11 @@ const thumbSize = 64
 // home is the start screen: the projects, newest first, with what can be
 // done to each; the product's mark and a first step when there are none.
 type home struct {
-	ui       *ui
-	projects []project.Summary
-	list     *widget.List
-	newBtn   *widget.Button
+	ui        *ui
+	projects  []project.Summary
+	list      *widget.List
+	newBtn    *widget.Button
+	sampleBtn *widget.Button
 
 	// The open dialog, for tests.
 	form      *dialog.FormDialog
@@ -50,12 +51,14 @@ func (h *home) build() fyne.CanvasObject {
 	}
 	h.newBtn = widget.NewButtonWithIcon("New project", theme.ContentAddIcon(), h.onNew)
 	h.newBtn.Importance = widget.HighImportance
+	h.sampleBtn = widget.NewButtonWithIcon("Try the sample part", theme.MediaPhotoIcon(), h.onSample)
 	if len(h.projects) == 0 {
 		return h.empty()
 	}
 	title := widget.NewLabelWithStyle("Projects", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
-	header := container.NewBorder(nil, nil, title, h.newBtn)
+	h.sampleBtn.Importance = widget.LowImportance
+	header := container.NewBorder(nil, nil, title, container.NewHBox(h.sampleBtn, h.newBtn))
 	h.list = widget.NewList(
 		func() int { return len(h.projects) },
 		h.newRow,
@@ -79,6 +82,9 @@ func (h *home) empty() fyne.CanvasObject {
 	version.ExtendBaseWidget(version)
 	description := widget.NewLabelWithStyle(Description, fyne.TextAlignCenter, fyne.TextStyle{})
 	h.newBtn.SetText("Create your first project")
+	sampleNote := &widget.Label{Text: "No part at hand? The sample makes 30 photos of a bracket on the scale sheet to try every step with.",
+		Alignment: fyne.TextAlignCenter, SizeName: theme.SizeNameCaptionText, Importance: widget.LowImportance}
+	sampleNote.ExtendBaseWidget(sampleNote)
 	// Name and version sit tight together as one title block; the logo and
 	// the description keep some air around it.
 	title := container.New(layout.NewCustomPaddedVBoxLayout(0), name, version)
@@ -89,7 +95,9 @@ func (h *home) empty() fyne.CanvasObject {
 		gap(theme.Padding()),
 		description,
 		gap(theme.Padding()*3),
-		container.NewCenter(h.newBtn),
+		container.NewCenter(container.NewHBox(h.newBtn, h.sampleBtn)),
+		gap(theme.Padding()),
+		sampleNote,
 	))
 }
 
@@ -168,6 +176,19 @@ func (h *home) onNew() {
 	h.form, h.nameEntry = d, entry
 	d.Show()
 	h.ui.win.Canvas().Focus(entry)
+}
+
+// onSample makes a project of the built-in sample capture.
+func (h *home) onSample() {
+	p, err := h.ui.store.Create("Sample bracket")
+	if err != nil {
+		h.ui.showError("Cannot create the sample project", err)
+		return
+	}
+	h.open(p.ID)
+	if c, ok := h.ui.current.(*captureScreen); ok {
+		c.addSample()
+	}
 }
 
 // onRename asks for a new name.

@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -77,21 +78,33 @@ type processScreen struct {
 	elapsed *widget.Label
 	stages  *fyne.Container
 	rows    map[string]*stageRow
+	overall binding.Float // the whole job's progress
 	log     *widget.Entry
 	failure *fyne.Container
 	hint    *widget.Label
 
-	mu      sync.Mutex
-	stop    context.CancelFunc
-	current string // the stage running
-	began   time.Time
+	mu         sync.Mutex
+	stop       context.CancelFunc
+	current    string // the stage running
+	stageIndex int    // its place among the stageCount stages
+	stageCount int
+	began      time.Time
 }
 
-// stageRow is one stage's line: its name, bar and state.
+// stageRow is one stage's line: its name, bar and state, the bar and the
+// state bound to the stage's progress and status.
 type stageRow struct {
-	name  *widget.Label
-	bar   *widget.ProgressBar
-	state *widget.Label
+	name     *widget.Label
+	bar      *widget.ProgressBar
+	state    *widget.Label
+	progress binding.Float
+	status   binding.String
+}
+
+// set shows the stage's progress and status.
+func (r *stageRow) set(f float64, status string) {
+	r.progress.Set(f)
+	r.status.Set(status)
 }
 
 // stageTitles are the stages as a maker reads them.
@@ -163,7 +176,9 @@ func (s *processScreen) build() fyne.CanvasObject {
 		s.start.Disable()
 		s.explain.SetText(s.hw.Problem)
 	}
-	s.stages = container.NewVBox()
+	s.overall = binding.NewFloat()
+	overall := widget.NewProgressBarWithData(s.overall)
+	s.stages = container.NewVBox(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Overall", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, overall))
 	for _, name := range []string{"prepare", "features", "matching", "mapping", "dense", "mesh"} {
 		s.addRow(name)
 	}
@@ -192,7 +207,10 @@ func (s *processScreen) build() fyne.CanvasObject {
 }
 
 func (s *processScreen) addRow(name string) {
-	r := &stageRow{name: widget.NewLabel(stageTitles[name]), bar: widget.NewProgressBar(), state: widget.NewLabel("waiting")}
+	r := &stageRow{name: widget.NewLabel(stageTitles[name]), progress: binding.NewFloat(), status: binding.NewString()}
+	r.bar = widget.NewProgressBarWithData(r.progress)
+	r.state = widget.NewLabelWithData(r.status)
+	r.status.Set("waiting")
 	r.state.Importance = widget.LowImportance
 	// Long states must not widen the window: the grid's columns are equal.
 	r.state.Truncation = fyne.TextTruncateEllipsis
@@ -249,14 +267,14 @@ func (s *processScreen) onStart() {
 	s.cancel.Enable()
 	s.failure.Hide()
 	for _, r := range s.rows {
-		r.bar.SetValue(0)
+		r.set(0, "waiting")
 		r.bar.Show()
-		r.state.SetText("waiting")
 	}
+	s.overall.Set(0)
 	if job.CPU || s.hw.GPU == "" {
 		r := s.rows["dense"]
 		r.bar.Hide()
-		r.state.SetText("skipped: no GPU")
+		r.status.Set("skipped: no GPU")
 	}
 	s.ui.store.SetState(s.p.ID, project.StateProcessing, "")
 	done := make(chan struct{})
@@ -310,7 +328,7 @@ func (s *processScreen) finished(rep *local.Report, err error) {
 		if se, ok := errors.AsType[*pipeline.StageError](err); ok {
 			hint = se.Hint
 			if r := s.rows[se.Stage]; r != nil {
-				r.state.SetText("stopped")
+				r.status.Set("stopped")
 			}
 		}
 		if errors.Is(err, context.Canceled) {
@@ -352,14 +370,17 @@ func (s *processScreen) onBack() {
 // uiProgress shows the pipeline's progress on the process screen.
 type uiProgress struct{ s *processScreen }
 
+// uiProgress updates the bindings on the UI goroutine (ui.do), so that
+// the tests' fake UI goroutine sees them in order.
 func (p *uiProgress) Stage(name string, i, n int) {
 	p.s.mu.Lock()
-	p.s.current = name
+	p.s.current, p.s.stageIndex, p.s.stageCount = name, i, n
 	p.s.mu.Unlock()
 	p.s.ui.do(func() {
 		if r := p.s.rows[name]; r != nil {
-			r.state.SetText("running")
+			r.status.Set("running")
 		}
+		p.s.setOverall(0)
 	})
 }
 
@@ -369,10 +390,11 @@ func (p *uiProgress) Update(name string, f float64, eta time.Duration) {
 		if r == nil {
 			return
 		}
-		r.bar.SetValue(f)
+		r.progress.Set(f)
 		if eta > 0 {
-			r.state.SetText(fmt.Sprintf("about %s left", eta.Round(time.Second)))
+			r.status.Set(fmt.Sprintf("about %s left", eta.Round(time.Second)))
 		}
+		p.s.setOverall(f)
 	})
 }
 
@@ -382,13 +404,23 @@ func (p *uiProgress) Done(name string, cached bool, took time.Duration) {
 		if r == nil {
 			return
 		}
-		r.bar.SetValue(1)
 		if cached {
-			r.state.SetText("done earlier")
+			r.set(1, "done earlier")
 		} else {
-			r.state.SetText(fmt.Sprintf("done in %s", took.Round(time.Second)))
+			r.set(1, fmt.Sprintf("done in %s", took.Round(time.Second)))
 		}
+		p.s.setOverall(1)
 	})
+}
+
+// setOverall shows the whole job's progress, f being the running stage's.
+func (s *processScreen) setOverall(f float64) {
+	s.mu.Lock()
+	i, n := s.stageIndex, s.stageCount
+	s.mu.Unlock()
+	if n > 0 {
+		s.overall.Set(min(1, (float64(i)+f)/float64(n)))
+	}
 }
 
 // readTail returns up to the last n bytes of a file, from a line start.

@@ -318,6 +318,10 @@ func TestProcessCancelResumeFail(t *testing.T) {
 		if s.rows["features"].state.Text != "done in 1s" {
 			t.Errorf("features: %q", s.rows["features"].state.Text)
 		}
+		// The fake's third of five stages, half done.
+		if f, _ := s.overall.Get(); math.Abs(f-0.5) > 1e-9 || s.rows["matching"].bar.Value != 0.5 {
+			t.Errorf("overall progress %v, matching bar %v; want 0.5 and 0.5", f, s.rows["matching"].bar.Value)
+		}
 		test.Tap(s.cancel)
 	})
 	waitFor(t, u, "the cancel", func() bool { return s.failure.Visible() })
@@ -667,5 +671,37 @@ func collectButtons(o fyne.CanvasObject, into map[string]*widget.Button) {
 		collectButtons(o.Trailing, into)
 	case *container.Scroll:
 		collectButtons(o.Content, into)
+	}
+}
+
+// TestSampleProject is the new maker's way in without a part: Try the
+// sample part makes a project holding the sample's photos, checked.
+func TestSampleProject(t *testing.T) {
+	defer func(o func() synth.Options) { sampleOptions = o }(sampleOptions)
+	sampleOptions = func() synth.Options {
+		o := synth.DefaultOptions()
+		o.Views, o.Rings, o.Width, o.Height, o.MeshCell = 5, 1, 480, 360, 4
+		return o
+	}
+	u := newTestUI(t, &fakePipeline{})
+	h := u.current.(*home)
+	u.locked(func() { test.Tap(h.sampleBtn) })
+	c, ok := u.screen().(*captureScreen)
+	if !ok {
+		t.Fatalf("after Try the sample part: screen %T", u.screen())
+	}
+	waitFor(t, u, "the sample's check", func() bool { return c.report != nil && len(c.report.Photos) == 5 && !c.progress.Visible() })
+	got, err := c.p.Photos()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || got[0] != "view_001.jpg" {
+		t.Errorf("sample project photos %v", got)
+	}
+	if s, _ := c.p.Summary(); s.Name != "Sample bracket" {
+		t.Errorf("sample project named %q", s.Name)
+	}
+	if m, _ := filepath.Glob(filepath.Join(os.TempDir(), "replica-sample-*")); len(m) > 0 {
+		t.Errorf("temporary sample folders left behind: %v", m)
 	}
 }

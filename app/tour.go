@@ -15,8 +15,8 @@ import (
 
 // Tour builds the app like Create and then walks it through its screens
 // as a maker would, saving a PNG of the window at each step into shots:
-// the empty home screen, a new project's photos (the folder photos
-// imported and checked), the project list, processing on this computer's
+// the empty home screen, a new project's photos (the sample part's, or
+// the folder photos imported, and checked), the project list, processing on this computer's
 // CPU at draft quality with the real pipeline, and the result. It quits
 // the app when done and logs each step to stderr. `make screenshots` runs
 // it under Xvfb.
@@ -80,16 +80,29 @@ func (u *ui) tour(shots, photos string) error {
 	if err := snap("01-home-empty.png"); err != nil {
 		return err
 	}
-	p, err := u.store.Create("Sample bracket")
+	// A new maker's first steps: the sample part (or the photos given).
+	var c *captureScreen
+	var err error
+	fyne.DoAndWait(func() {
+		if photos == "" {
+			u.current.(*home).onSample()
+			c, _ = u.current.(*captureScreen)
+			return
+		}
+		var p *project.Project
+		if p, err = u.store.Create("Sample bracket"); err == nil {
+			u.showCapture(p)
+			c = u.current.(*captureScreen)
+			c.importPaths([]string{photos})
+		}
+	})
 	if err != nil {
 		return err
 	}
-	var c *captureScreen
-	fyne.DoAndWait(func() {
-		u.showCapture(p)
-		c = u.current.(*captureScreen)
-		c.importPaths([]string{photos})
-	})
+	if c == nil {
+		return fmt.Errorf("the sample project did not open")
+	}
+	p := c.p
 	if err := wait("the check", 5*time.Minute, func() bool { return c.report != nil && !c.progress.Visible() }); err != nil {
 		return err
 	}
