@@ -197,6 +197,7 @@ func (s *processScreen) build() fyne.CanvasObject {
 	s.failure = container.NewVBox(widget.NewLabelWithStyle("Processing stopped", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.hint, openLog)
 	s.failure.Hide()
 
+	s.showDense()
 	form := widget.NewForm(widget.NewFormItem("Where", container.NewVBox(s.where, s.explain)), widget.NewFormItem("Quality", s.quality))
 	left := container.NewVBox(form, container.NewHBox(s.start, s.cancel), s.elapsed, s.failure)
 	right := container.NewBorder(s.stages, nil, nil, nil, s.log)
@@ -241,6 +242,28 @@ func (s *processScreen) onWhere() {
 	if s.start != nil && s.hw.Problem == "" {
 		s.start.Enable()
 	}
+	s.showDense()
+}
+
+// usesGPU reports whether the choice made runs on this computer's GPU.
+func (s *processScreen) usesGPU() bool {
+	return strings.HasPrefix(s.where.Selected, "This computer's GPU") && s.hw.GPU != ""
+}
+
+// showDense marks the dense stage skipped when the choice made cannot run
+// it (COLMAP's dense stereo needs CUDA).
+func (s *processScreen) showDense() {
+	r := s.rows["dense"]
+	if r == nil {
+		return
+	}
+	if s.usesGPU() {
+		r.bar.Show()
+		r.set(0, "waiting")
+		return
+	}
+	r.bar.Hide()
+	r.set(0, "skipped: no GPU")
 }
 
 // onStart runs the job off the UI goroutine.
@@ -271,11 +294,7 @@ func (s *processScreen) onStart() {
 		r.bar.Show()
 	}
 	s.overall.Set(0)
-	if job.CPU || s.hw.GPU == "" {
-		r := s.rows["dense"]
-		r.bar.Hide()
-		r.status.Set("skipped: no GPU")
-	}
+	s.showDense()
 	s.ui.store.SetState(s.p.ID, project.StateProcessing, "")
 	done := make(chan struct{})
 	go func() {

@@ -705,3 +705,32 @@ func TestSampleProject(t *testing.T) {
 		t.Errorf("temporary sample folders left behind: %v", m)
 	}
 }
+
+// TestScreenMarkup compares the capture screen of a new project and the
+// process screen before a run with their golden markup
+// (testdata/capture-empty.xml, testdata/process-idle.xml). Refresh them with
+// `go test ./app -run TestScreenMarkup -update` and review the diff.
+func TestScreenMarkup(t *testing.T) {
+	u := newTestUI(t, &fakePipeline{})
+	p, err := u.store.Create("Knob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		golden string
+		show   func()
+	}{
+		{"capture-empty.xml", func() { u.showCapture(p) }},
+		{"process-idle.xml", func() { u.showProcess(p) }},
+	} {
+		u.locked(c.show)
+		u.locked(func() {
+			if *update {
+				if err := os.WriteFile(filepath.Join("testdata", c.golden), []byte(test.RenderToMarkup(u.win.Canvas())), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			test.AssertRendersToMarkup(t, c.golden, u.win.Canvas())
+		})
+	}
+}
