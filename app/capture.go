@@ -39,6 +39,9 @@ type captureScreen struct {
 	mu     sync.Mutex
 	photos []string                        // in capture order
 	checks map[string]*capture.PhotoResult // by name, from the last check
+	// weak holds the photos that overlap the previous one only a little
+	// (a problem of the set, naming the pair).
+	weak   map[string]bool
 	report *capture.Report
 	cancel context.CancelFunc // stops the running check
 	// stopSample stops the sample photos being made, or is nil.
@@ -201,6 +204,12 @@ func (c *captureScreen) showReport(rep *capture.Report, err error) {
 	c.checks = map[string]*capture.PhotoResult{}
 	for i := range rep.Photos {
 		c.checks[rep.Photos[i].Name] = &rep.Photos[i]
+	}
+	c.weak = map[string]bool{}
+	for _, pr := range rep.Problems {
+		if pr.Code == capture.CodeWeakOverlap && len(pr.Photos) == 2 {
+			c.weak[pr.Photos[1]] = true
+		}
 	}
 	c.mu.Unlock()
 	c.grid.Refresh()
@@ -462,7 +471,7 @@ func (c *captureScreen) updateTile(i int, t *photoTile) {
 		return
 	}
 	name, n := c.photos[i], len(c.photos)
-	res := c.checks[name]
+	res, weak := c.checks[name], c.weak[name]
 	c.mu.Unlock()
 	if thumb := c.p.ThumbPath(name); fileExists(thumb) {
 		t.thumb.File, t.thumb.Image = thumb, nil
@@ -479,7 +488,7 @@ func (c *captureScreen) updateTile(i int, t *photoTile) {
 	setEnabled(t.earlier, i > 0)
 	setEnabled(t.later, i < n-1)
 	var objs []fyne.CanvasObject
-	for _, b := range badges(res) {
+	for _, b := range badges(res, weak) {
 		objs = append(objs, newBadge(b))
 	}
 	t.badges.Objects = objs
@@ -512,9 +521,9 @@ func newBadge(b badge) fyne.CanvasObject {
 }
 
 // badges is a photo's verdict as its tile shows it: sharpness, exposure
-// and overlap with the previous photo, each as a badge, then any other
-// problem; nothing before the photo is checked.
-func badges(r *capture.PhotoResult) []badge {
+// and overlap with the previous photo (weak: only a little), each as a
+// badge, then any other problem; nothing before the photo is checked.
+func badges(r *capture.PhotoResult, weak bool) []badge {
 	if r == nil {
 		return nil
 	}
@@ -548,7 +557,7 @@ func badges(r *capture.PhotoResult) []badge {
 	switch o := r.OverlapPrev; {
 	case has[capture.CodeGap] || (o != nil && !o.Overlap):
 		out = append(out, badge{"No overlap", bad})
-	case has[capture.CodeWeakOverlap]:
+	case weak || has[capture.CodeWeakOverlap]:
 		out = append(out, badge{"Weak overlap", warnColour})
 	case o != nil:
 		out = append(out, badge{"Overlap OK", okColour})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -26,12 +27,13 @@ import (
 // resultsScreen previews a project's reconstruction and hands its files
 // to the maker.
 type resultsScreen struct {
-	ui   *ui
-	p    *project.Project
-	rep  *local.Report
-	view *meshview.View
-	show *widget.RadioGroup
-	info *widget.Label
+	ui    *ui
+	p     *project.Project
+	rep   *local.Report
+	view  *meshview.View
+	show  *widget.RadioGroup
+	info  *widget.Label // notes on what is not there yet
+	facts *widget.Form  // what was made
 
 	export *widget.Button
 
@@ -61,8 +63,10 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 	title.SizeName = theme.SizeNameSubHeadingText
 
 	r.view = meshview.New()
+	r.facts = widget.NewForm()
 	r.info = widget.NewLabel("")
 	r.info.Wrapping = fyne.TextWrapWord
+	r.info.Importance = widget.LowImportance
 	dir := jobDir(r.p)
 	var errs []error
 	if f, ok := r.rep.Outputs["mesh"]; ok {
@@ -113,7 +117,7 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 		r.show.SetSelected("Points")
 	}
 	reset := widget.NewButtonWithIcon("Reset view", theme.ViewRestoreIcon(), r.view.ResetView)
-	side := container.NewVBox(r.info)
+	side := container.NewVBox(r.facts, r.info)
 	for _, b := range r.openButtons() {
 		side.Add(b)
 	}
@@ -150,20 +154,49 @@ func (r *resultsScreen) onShow() {
 		r.view.SetCloud(r.cloud)
 	}
 	r.view.ResetView()
-	size := r.size()
-	text := fmt.Sprintf("%d of %d photos placed, mean reprojection error %.2f px.\n%d points", r.rep.Registered, r.rep.Photos, r.rep.MeanReprojError, r.rep.Points)
-	if r.rep.Mesh != nil {
-		text += fmt.Sprintf("; mesh of %d faces from the %s points", r.rep.Mesh.Faces, r.rep.Mesh.Source)
+	r.facts.Items = nil
+	for _, f := range r.describe() {
+		v := widget.NewLabel(f[1])
+		v.Wrapping = fyne.TextWrapWord
+		r.facts.Append(f[0], v)
 	}
-	if r.rep.Units == local.UnitsMM {
-		text += fmt.Sprintf(".\nSize %.1f × %.1f × %.1f mm (width × depth × height).", size.X, size.Y, size.Z)
-	} else {
-		text += fmt.Sprintf(".\nSize %.3g × %.3g × %.3g model units: the scale is not known (lay the printed scale sheet under the part to get millimetres).", size.X, size.Y, size.Z)
+	r.facts.Refresh()
+	var notes []string
+	if r.rep.Units != local.UnitsMM {
+		notes = append(notes, "Not to scale yet: sizes are in the reconstruction's own units until Replica reads the scale sheet (coming soon).")
 	}
 	if why := r.rep.Skipped["dense"]; why != "" {
-		text += "\nDense points skipped: " + why + "."
+		notes = append(notes, "Dense points skipped: "+why+".")
 	}
-	r.info.SetText(text)
+	r.info.SetText(strings.Join(notes, "\n"))
+}
+
+// describe is what the result is, as label and value pairs.
+func (r *resultsScreen) describe() [][2]string {
+	facts := [][2]string{
+		{"Photos placed", fmt.Sprintf("%d of %d", r.rep.Registered, r.rep.Photos)},
+		{"Accuracy", fmt.Sprintf("%.2f px mean reprojection error", r.rep.MeanReprojError)},
+		{"Points", thousands(r.rep.Points)},
+	}
+	if r.rep.Mesh != nil {
+		facts = append(facts, [2]string{"Mesh", fmt.Sprintf("%s faces, from the %s points", thousands(r.rep.Mesh.Faces), r.rep.Mesh.Source)})
+	}
+	size := r.size()
+	if r.rep.Units == local.UnitsMM {
+		facts = append(facts, [2]string{"Size", fmt.Sprintf("%.1f × %.1f × %.1f mm", size.X, size.Y, size.Z)})
+	} else {
+		facts = append(facts, [2]string{"Size", fmt.Sprintf("%.3g × %.3g × %.3g units", size.X, size.Y, size.Z)})
+	}
+	return facts
+}
+
+// thousands writes n with thin spaces between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "\u202f" + s[i:]
+	}
+	return s
 }
 
 // size is the size of the bounding box of what the view shows: the mesh,

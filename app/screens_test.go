@@ -252,8 +252,8 @@ func TestProjectLifecycle(t *testing.T) {
 	u.locked(func() { test.Tap(s.start) })
 	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
 	r := u.screen().(*resultsScreen)
-	if r.mesh == nil || len(r.mesh.Faces) != 12 || !strings.Contains(r.info.Text, "6 of 6 photos") {
-		t.Errorf("result: mesh %v, info %q", r.mesh, r.info.Text)
+	if r.mesh == nil || len(r.mesh.Faces) != 12 || !slices.Contains(r.describe(), [2]string{"Photos placed", "6 of 6"}) {
+		t.Errorf("result: mesh %v, facts %q", r.mesh, r.describe())
 	}
 	if len(f.jobs) != 1 || !f.jobs[0].CPU || len(f.jobs[0].Photos) != 6 {
 		t.Errorf("jobs %+v", f.jobs)
@@ -486,19 +486,21 @@ func TestBadges(t *testing.T) {
 	q := &capture.Quality{Sharpness: 150, Brightness: 0.5}
 	for _, c := range []struct {
 		r    *capture.PhotoResult
+		weak bool
 		want string
 	}{
-		{nil, ""},
-		{&capture.PhotoResult{Error: "not a JPEG"}, "Unreadable"},
-		{&capture.PhotoResult{Quality: q, OverlapPrev: &capture.PairResult{Overlap: true}, Codes: []capture.Code{capture.CodeGPS}}, "Sharp, Exposure OK, Overlap OK"},
-		{&capture.PhotoResult{Quality: q, Verdict: capture.Fail, OverlapPrev: &capture.PairResult{}, Codes: []capture.Code{capture.CodeBlurry, capture.CodeUnderexposed, capture.CodeGap}}, "Blurry, Too dark, No overlap"},
-		{&capture.PhotoResult{Quality: q, Verdict: capture.Warn, OverlapPrev: &capture.PairResult{Overlap: true}, Codes: []capture.Code{capture.CodeOverexposed, capture.CodeWeakOverlap, capture.CodeDuplicate}}, "Sharp, Too bright, Weak overlap, Duplicate"},
+		{nil, false, ""},
+		{&capture.PhotoResult{Error: "not a JPEG"}, false, "Unreadable"},
+		{&capture.PhotoResult{Quality: q, OverlapPrev: &capture.PairResult{Overlap: true}, Codes: []capture.Code{capture.CodeGPS}}, false, "Sharp, Exposure OK, Overlap OK"},
+		{&capture.PhotoResult{Quality: q, OverlapPrev: &capture.PairResult{Overlap: true}}, true, "Sharp, Exposure OK, Weak overlap"},
+		{&capture.PhotoResult{Quality: q, Verdict: capture.Fail, OverlapPrev: &capture.PairResult{}, Codes: []capture.Code{capture.CodeBlurry, capture.CodeUnderexposed, capture.CodeGap}}, false, "Blurry, Too dark, No overlap"},
+		{&capture.PhotoResult{Quality: q, Verdict: capture.Warn, OverlapPrev: &capture.PairResult{Overlap: true}, Codes: []capture.Code{capture.CodeOverexposed, capture.CodeDuplicate}}, true, "Sharp, Too bright, Weak overlap, Duplicate"},
 	} {
-		if got := texts(badges(c.r)); got != c.want {
+		if got := texts(badges(c.r, c.weak)); got != c.want {
 			t.Errorf("badges(%+v) = %q, want %q", c.r, got, c.want)
 		}
 	}
-	bs := badges(&capture.PhotoResult{Quality: q, Verdict: capture.Fail, Codes: []capture.Code{capture.CodeBlurry}})
+	bs := badges(&capture.PhotoResult{Quality: q, Verdict: capture.Fail, Codes: []capture.Code{capture.CodeBlurry}}, false)
 	if bs[0].Colour != failColour || bs[1].Colour != okColour {
 		t.Errorf("colours %v, want red for the failure and green for the rest", bs)
 	}
@@ -584,8 +586,8 @@ func TestResultPrintable(t *testing.T) {
 	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
 	r := u.screen().(*resultsScreen)
 	u.locked(func() {
-		if !strings.Contains(r.info.Text, "80.0 × 40.0 × 20.0 mm") {
-			t.Errorf("size not in mm: %q", r.info.Text)
+		if !slices.Contains(r.describe(), [2]string{"Size", "80.0 × 40.0 × 20.0 mm"}) || r.info.Text != "" {
+			t.Errorf("size not in mm: %q, notes %q", r.describe(), r.info.Text)
 		}
 		buttons := map[string]*widget.Button{}
 		collectButtons(u.win.Content(), buttons)
@@ -732,5 +734,53 @@ func TestScreenMarkup(t *testing.T) {
 			}
 			test.AssertRendersToMarkup(t, c.golden, u.win.Canvas())
 		})
+	}
+}
+
+// TestResultDamaged opens a result whose mesh file is damaged: the maker
+// is told, the points are shown instead, and nothing panics.
+func TestResultDamaged(t *testing.T) {
+	u := newTestUI(t, &fakePipeline{})
+	p, err := u.store.Create("Clip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 3)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	u.locked(func() { u.showProcess(p) })
+	s := u.screen().(*processScreen)
+	u.locked(func() { test.Tap(s.start) })
+	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
+	if err := os.WriteFile(filepath.Join(jobDir(p), "mesh.ply"), []byte("ply\nformat binary_little_endian 1.0\nelement vertex 99999999999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.locked(func() {
+		u.win.Canvas().Overlays().Remove(u.win.Canvas().Overlays().Top())
+		u.showResults(p, nil)
+		r := u.current.(*resultsScreen)
+		if r.mesh != nil || r.show.Selected != "Points" || r.cloud == nil {
+			t.Errorf("damaged mesh: mesh %v, showing %q, cloud %v", r.mesh != nil, r.show.Selected, r.cloud != nil)
+		}
+		if u.win.Canvas().Overlays().Top() == nil {
+			t.Error("no error shown for the damaged mesh")
+		}
+	})
+	// A result folder without its report: an error, and the screen stays.
+	os.Remove(filepath.Join(jobDir(p), "report.json"))
+	u.locked(func() {
+		before := u.current
+		u.showResults(p, nil)
+		if u.current != before {
+			t.Errorf("without a report the screen changed to %T", u.current)
+		}
+	})
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1\u202f000", 28874: "28\u202f874", 1234567: "1\u202f234\u202f567", -4500: "-4\u202f500"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

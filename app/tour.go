@@ -16,8 +16,9 @@ import (
 // Tour builds the app like Create and then walks it through its screens
 // as a maker would, saving a PNG of the window at each step into shots:
 // the empty home screen, a new project's photos (the sample part's, or
-// the folder photos imported, and checked), the project list, processing on this computer's
-// CPU at draft quality with the real pipeline, and the result. It quits
+// the folder photos imported, and checked), the project list, processing
+// on this computer's CPU at draft quality with the real pipeline,
+// cancelled and resumed, and the result. It quits
 // the app when done and logs each step to stderr. `make screenshots` runs
 // it under Xvfb.
 func Tour(a fyne.App, w fyne.Window, store *project.Store, shots, photos string) {
@@ -126,9 +127,18 @@ func (u *ui) tour(shots, photos string) error {
 	if err := snap("04-process.png"); err != nil {
 		return err
 	}
+	// Cancel, then resume: the finished stages come from the cache.
+	fyne.DoAndWait(s.onCancel)
+	if err := wait("the cancel", 5*time.Minute, func() bool { return s.failure.Visible() }); err != nil {
+		return err
+	}
+	if err := snap("05-cancelled.png"); err != nil {
+		return err
+	}
+	fyne.DoAndWait(s.onStart)
 	if err := wait("the result", 20*time.Minute, func() bool { _, ok := u.current.(*resultsScreen); return ok || s.failure.Visible() }); err != nil {
 		return err
 	}
 	time.Sleep(time.Second) // the 3D view renders off the UI goroutine
-	return snap("05-result.png")
+	return snap("06-result.png")
 }
