@@ -336,9 +336,11 @@ func (s *processScreen) refreshElapsed() {
 // finished shows the result of a run.
 func (s *processScreen) finished(rep *local.Report, err error) {
 	s.mu.Lock()
+	took := time.Since(s.began).Round(time.Second)
 	s.stop = nil
 	s.began = time.Time{}
 	s.mu.Unlock()
+	s.elapsed.SetText("Ran for " + took.String())
 	s.cancel.Disable()
 	s.start.Enable()
 	s.start.SetText("Resume")
