@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/replica3d/replica/app/project"
 	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/capture"
 	"github.com/replica3d/replica/pipeline"
@@ -192,6 +193,29 @@ func samplePhotos(t *testing.T, n int) string {
 	return dir
 }
 
+// newProject creates a project named name holding n sample photos.
+func newProject(t *testing.T, u *testUI, name string, n int) *project.Project {
+	t.Helper()
+	p, err := u.store.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Import(context.Background(), []string{samplePhotos(t, n)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runToResult processes p from its process screen and waits for the
+// result screen.
+func runToResult(t *testing.T, u *testUI, p *project.Project) {
+	t.Helper()
+	u.locked(func() { u.showProcess(p) })
+	s := u.screen().(*processScreen)
+	u.locked(func() { test.Tap(s.start) })
+	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
+}
+
 // TestProjectLifecycle walks a new maker's path: create a project, import
 // photos, see them checked, process, watch progress, see the result, then
 // rename and delete the project from the home screen.
@@ -302,13 +326,7 @@ func photoPaths(t *testing.T, c *captureScreen) []string {
 func TestProcessCancelResumeFail(t *testing.T) {
 	f := &fakePipeline{block: true, started: make(chan struct{})}
 	u := newTestUI(t, f)
-	p, err := u.store.Create("Knob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 3)}, nil); err != nil {
-		t.Fatal(err)
-	}
+	p := newProject(t, u, "Knob", 3)
 	u.showProcess(p)
 	s := u.current.(*processScreen)
 	u.locked(func() { test.Tap(s.start) })
@@ -511,13 +529,7 @@ func TestBadges(t *testing.T) {
 // past the ends.
 func TestReorderPhotos(t *testing.T) {
 	u := newTestUI(t, &fakePipeline{})
-	p, err := u.store.Create("Knob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 4)}, nil); err != nil {
-		t.Fatal(err)
-	}
+	p := newProject(t, u, "Knob", 4)
 	u.locked(func() { u.showCapture(p) })
 	c := u.screen().(*captureScreen)
 	waitFor(t, u, "the check", func() bool { return c.report != nil && !c.progress.Visible() })
@@ -573,17 +585,8 @@ func TestResultPrintable(t *testing.T) {
 		started = append(started, append([]string{path}, args...))
 		return nil
 	}
-	p, err := u.store.Create("Bracket")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 3)}, nil); err != nil {
-		t.Fatal(err)
-	}
-	u.locked(func() { u.showProcess(p) })
-	s := u.screen().(*processScreen)
-	u.locked(func() { test.Tap(s.start) })
-	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
+	p := newProject(t, u, "Bracket", 3)
+	runToResult(t, u, p)
 	r := u.screen().(*resultsScreen)
 	u.locked(func() {
 		if !slices.Contains(r.describe(), [2]string{"Size", "80.0 × 40.0 × 20.0 mm"}) || r.info.Text != "" {
@@ -741,17 +744,8 @@ func TestScreenMarkup(t *testing.T) {
 // is told, the points are shown instead, and nothing panics.
 func TestResultDamaged(t *testing.T) {
 	u := newTestUI(t, &fakePipeline{})
-	p, err := u.store.Create("Clip")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Import(context.Background(), []string{samplePhotos(t, 3)}, nil); err != nil {
-		t.Fatal(err)
-	}
-	u.locked(func() { u.showProcess(p) })
-	s := u.screen().(*processScreen)
-	u.locked(func() { test.Tap(s.start) })
-	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
+	p := newProject(t, u, "Clip", 3)
+	runToResult(t, u, p)
 	if err := os.WriteFile(filepath.Join(jobDir(p), "mesh.ply"), []byte("ply\nformat binary_little_endian 1.0\nelement vertex 99999999999\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
