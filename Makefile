@@ -74,6 +74,9 @@ test: ## go vet, every test with the race detector, then the slow capture accept
 	@# The capture acceptance tests render and decode dozens of full-size photos:
 	@# under -race they skip themselves, so they run here without it.
 	$(GO) test -count=1 -timeout 30m -run 'Synthetic|Monstree|Duplicate|Isolated' ./capture/
+	@# The COLMAP integration tests skip the CPU dense stage under -race (tenfold slower):
+	@# here they run it.
+	$(GO) test -count=1 -timeout 30m -run 'TestStagesWithColmap|TestProcessCommand' ./pipeline/local/ ./cmd/replica/
 
 .PHONY: test-short
 test-short: ## Quick tests only (skips the colmap integration tests)

@@ -236,7 +236,7 @@ func (s *processScreen) onWhere() {
 		}
 		s.ui.store.SetSetting(settingBackend, backendGPU)
 	default:
-		s.explain.SetText("Works on any computer; a 30-photo model takes a few minutes on 2 cores. Dense points need a GPU for now: the mesh is made from the sparse points.")
+		s.explain.SetText("Works on any computer, with Replica's own dense stereo; a 30-photo model takes several minutes on 2 cores.")
 		s.ui.store.SetSetting(settingBackend, backendCPU)
 	}
 	if s.start != nil && s.hw.Problem == "" {
@@ -250,20 +250,19 @@ func (s *processScreen) usesGPU() bool {
 	return strings.HasPrefix(s.where.Selected, "This computer's GPU") && s.hw.GPU != ""
 }
 
-// showDense marks the dense stage skipped when the choice made cannot run
-// it (COLMAP's dense stereo needs CUDA).
+// showDense says which program will compute the dense points.
 func (s *processScreen) showDense() {
 	r := s.rows["dense"]
 	if r == nil {
 		return
 	}
+	r.bar.Show()
 	if s.usesGPU() {
-		r.bar.Show()
-		r.set(0, "waiting")
-		return
+		r.name.SetText(stageTitles["dense"] + " (GPU)")
+	} else {
+		r.name.SetText(stageTitles["dense"] + " (CPU)")
 	}
-	r.bar.Hide()
-	r.set(0, "skipped: no GPU")
+	r.set(0, "waiting")
 }
 
 // onStart runs the job off the UI goroutine.

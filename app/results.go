@@ -178,6 +178,13 @@ func (r *resultsScreen) describe() [][2]string {
 		{"Accuracy", fmt.Sprintf("%.2f px mean reprojection error", r.rep.MeanReprojError)},
 		{"Points", thousands(r.rep.Points)},
 	}
+	if d := r.rep.Dense; d != nil {
+		by := "COLMAP on the GPU"
+		if d.Backend == local.DenseMVS {
+			by = "Replica's stereo on the CPU"
+		}
+		facts = append(facts, [2]string{"Dense points", fmt.Sprintf("%s, by %s", thousands(d.Points), by)})
+	}
 	if r.rep.Mesh != nil {
 		facts = append(facts, [2]string{"Mesh", fmt.Sprintf("%s faces, from the %s points", thousands(r.rep.Mesh.Faces), r.rep.Mesh.Source)})
 	}

@@ -13,7 +13,7 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", stderr, "OUT --truth DIR/groundtruth.json [--json]")
 	truth := fs.String("truth", "", "the synthetic capture's groundtruth.json")
 	asJSON := fs.Bool("json", false, "print the result as JSON (format replica-eval/1)")
-	tol := fs.Float64("tol", 1, "completeness tolerance in mm")
+	tol := fs.Float64("tol", 1, "completeness tolerance in mm (the budget line uses shares of the part's largest side instead)")
 	out, err := parseWithArg(fs, args, "output folder")
 	if err != nil {
 		return err

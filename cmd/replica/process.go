@@ -21,6 +21,8 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "output folder (created; reruns reuse what it holds)")
 	quality := fs.String("quality", "standard", "quality preset: draft, standard or high")
 	backend := fs.String("backend", "auto", "where to reconstruct: auto or local (cloud comes later)")
+	dense := fs.Bool("dense", true, "compute dense points (COLMAP on an NVIDIA GPU, else Replica's multi-view stereo on the CPU); false meshes the sparse points")
+	cpu := fs.Bool("cpu", false, "keep the work on the CPU even where COLMAP could use an NVIDIA GPU")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	dir, err := parseWithArg(fs, args, "folder")
 	if err != nil {
@@ -55,7 +57,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	job := local.Job{Photos: photos, Out: *out, Quality: *quality}
+	job := local.Job{Photos: photos, Out: *out, Quality: *quality, NoDense: !*dense, CPU: *cpu}
 	if g := filepath.Join(dir, capture.GraphFileName); fileExists(g) {
 		job.Graph = g
 	}
@@ -74,10 +76,20 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(rep.LeftOut) > 0 {
 		fmt.Fprintf(stdout, "Left out (no overlap found with the others): %s\n", strings.Join(rep.LeftOut, ", "))
 	}
-	fmt.Fprintf(stdout, "Mesh of the %s points: %d vertices, %d faces\n", rep.Mesh.Source, rep.Mesh.Vertices, rep.Mesh.Faces)
+	if d := rep.Dense; d != nil {
+		fmt.Fprintf(stdout, "Dense points: %d (%s", d.Points, d.Backend)
+		if d.Views > 0 {
+			fmt.Fprintf(stdout, ", depth maps of %d photos at %d×%d", d.Views, d.Width, d.Height)
+		}
+		fmt.Fprintln(stdout, ")")
+		for _, sk := range d.Skipped {
+			fmt.Fprintf(stdout, "  no depth for %s: %s\n", sk.Photo, sk.Reason)
+		}
+	}
 	if why := rep.Skipped["dense"]; why != "" {
 		fmt.Fprintf(stdout, "Dense points skipped: %s\n", why)
 	}
+	fmt.Fprintf(stdout, "Mesh of the %s points: %d vertices, %d faces\n", rep.Mesh.Source, rep.Mesh.Vertices, rep.Mesh.Faces)
 	names := []string{"report.json"}
 	for _, k := range []string{"sparse", "dense", "mesh"} {
 		if f, ok := rep.Outputs[k]; ok {

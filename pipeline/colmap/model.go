@@ -168,6 +168,13 @@ func (im *Image) Up() r3.Vec {
 	return r3.Scale(-1, r1)
 }
 
+// Rotation returns R(Q), row-major: the rotation from world to camera
+// coordinates. Q need not be of unit length.
+func (im *Image) Rotation() [9]float64 {
+	r0, r1, r2 := im.rotation()
+	return [9]float64{r0.X, r0.Y, r0.Z, r1.X, r1.Y, r1.Z, r2.X, r2.Y, r2.Z}
+}
+
 // rotation returns the rows of R(Q).
 func (im *Image) rotation() (r0, r1, r2 r3.Vec) {
 	// Normalise Q, first by its largest component so that squaring

@@ -26,6 +26,9 @@ type Result struct {
 	// PartSize is the diagonal of the true part's bounding box, the yard
 	// stick of the shares below.
 	PartSize float64 `json:"part_size_mm"`
+	// PartExtent is the largest side of the true part's bounding box, the
+	// yard stick of the budgets (PointStat's Budget fields).
+	PartExtent float64 `json:"part_extent_mm"`
 	// Scale is how many mm one unit of the reconstruction is.
 	Scale   float64    `json:"scale_mm_per_unit"`
 	Centres CentreStat `json:"camera_centres"`
@@ -51,7 +54,41 @@ type PointStat struct {
 	P90MM        float64 `json:"accuracy_p90_mm"`
 	Tolerance    float64 `json:"completeness_tolerance_mm"`
 	Completeness float64 `json:"completeness"` // share of the true surface within Tolerance of a point
+
+	// The product's budgets for the fused points, relative to the part's
+	// largest side (Result.PartExtent): 90 % of the points within
+	// BudgetAccuracyMM of the scene, and 90 % of the visible true surface
+	// within BudgetCompletenessMM of a point.
+	//
+	// Scene accuracy counts every point, the mat's included: its distance
+	// to the scene, the part's surface and the ground plane z = 0
+	// (SceneDistance).
+	BudgetAccuracyMM float64 `json:"accuracy_budget_mm"`    // accuracyBudget · PartExtent
+	SceneP90MM       float64 `json:"scene_accuracy_p90_mm"` // 90 % of the finite points lie this close to the scene
+	SceneWithin      float64 `json:"scene_within_budget"`   // share of all the points within BudgetAccuracyMM of the scene
+	// NearSceneWithin is SceneWithin over the points near the part only.
+	NearSceneWithin float64 `json:"near_part_scene_within_budget"`
+	// Visible completeness is over the true surface the true cameras see
+	// (Surface.Visible); for the mesh, within BudgetCompletenessMM of its
+	// surface.
+	BudgetCompletenessMM float64 `json:"completeness_budget_mm"` // completenessBudget · PartExtent
+	VisibleShare         float64 `json:"visible_share"`          // share of the true surface that is visible
+	VisibleCompleteness  float64 `json:"visible_completeness"`   // share of the visible surface within BudgetCompletenessMM of a point
 }
+
+// The product's budgets for the fused points, as shares of the part's
+// largest side, and the share of points or of the visible surface that
+// must meet them.
+const (
+	accuracyBudget     = 0.003
+	completenessBudget = 0.005
+	budgetShare        = 0.9
+)
+
+// completenessSamples is how many points of the true surface the
+// completeness measures sample: a standard error of at most
+// 1/(2√20000) ≈ 0.0035 on a share.
+const completenessSamples = 20000
 
 // CentreStat is the camera-centre error after alignment.
 type CentreStat struct {
@@ -73,6 +110,8 @@ type prepared struct {
 // `replica process`) against the synthetic capture's truth file.
 //
 // tol is the completeness tolerance in mm (0 skips the point measures).
+// The budget measures' tolerances follow the part's largest side instead,
+// and their visible surface is the one the true cameras, truth.Views, see.
 func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 	tb, err := os.ReadFile(truthPath)
 	if err != nil {
@@ -129,23 +168,29 @@ func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 	if tm, err := readSTL(filepath.Join(filepath.Dir(truthPath), truth.Surface)); err == nil {
 		b := tm.Bounds()
 		res.PartSize = r3.Norm(geom.Vec(b.Size()))
+		res.PartExtent = b.MaxExtent()
 		if surf, err = NewSurface(tm); err != nil {
 			return nil, fmt.Errorf("true surface: %w", err)
 		}
 	}
 	if surf != nil && tol > 0 {
+		cams := make([]r3.Vec, len(truth.Views))
+		for i, v := range truth.Views {
+			cams[i] = r3.Vec{X: v.Center[0], Y: v.Center[1], Z: v.Center[2]}
+		}
+		ref := &reference{surf: surf, vis: surf.Visible(cams, completenessSamples), size: res.PartSize, extent: res.PartExtent, tol: tol}
 		pts := make([]r3.Vec, 0, len(m.Points))
 		for _, p := range m.Points {
 			pts = append(pts, p.XYZ)
 		}
-		res.Sparse = measurePoints(pts, sim.Apply, surf, res.PartSize, tol)
+		res.Sparse = measurePoints(pts, sim.Apply, ref)
 		if ply, err := mesh.ReadPLYFile(filepath.Join(out, "dense.ply")); err == nil {
-			res.Dense = measurePoints(ply.Cloud.Points, sim.Apply, surf, res.PartSize, tol)
+			res.Dense = measurePoints(ply.Cloud.Points, sim.Apply, ref)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("dense.ply: %w", err)
 		}
 		if ply, err := mesh.ReadPLYFile(filepath.Join(out, "mesh.ply")); err == nil {
-			if res.Mesh, err = measureMesh(ply.Mesh(), sim.Apply, surf, res.PartSize, tol); err != nil {
+			if res.Mesh, err = measureMesh(ply.Mesh(), sim.Apply, ref); err != nil {
 				return nil, fmt.Errorf("mesh.ply: %w", err)
 			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
@@ -162,25 +207,61 @@ func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 	return res, nil
 }
 
+// reference is what the point measures compare with: the true surface,
+// its visible samples, the part's size (diagonal) and largest side, and
+// the completeness tolerance, all in mm.
+type reference struct {
+	surf         *Surface
+	vis          *VisibleSurface
+	size, extent float64
+	tol          float64
+}
+
 // measurePoints measures pts, in the reconstruction's units, against the
-// true surface after the alignment sim.
-func measurePoints(pts []r3.Vec, sim func(r3.Vec) r3.Vec, surf *Surface, partSize, tol float64) *PointStat {
+// true surface after the alignment sim (safe for concurrent use). The
+// distances to the part serve both the measures on the points near it and
+// the scene's.
+func measurePoints(pts []r3.Vec, sim func(r3.Vec) r3.Vec, ref *reference) *PointStat {
+	q := make([]r3.Vec, len(pts))
+	part := make([]float64, len(pts))  // to the part's surface
+	scene := make([]float64, len(pts)) // to the scene
+	parallel(len(pts), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			q[i] = sim(pts[i])
+			part[i] = ref.surf.Distance(q[i])
+			scene[i] = sceneDistance(part[i], q[i])
+		}
+	})
 	var near []r3.Vec
-	for _, p := range pts {
-		if q := sim(p); surf.Distance(q) <= 0.05*partSize {
-			near = append(near, q)
+	var nearD, nearScene []float64
+	for i, d := range part {
+		if d <= 0.05*ref.size { // false for NaN and +Inf
+			near = append(near, q[i])
+			nearD = append(nearD, d)
+			nearScene = append(nearScene, scene[i])
 		}
 	}
-	a := MeasureAccuracy(near, surf)
-	return &PointStat{Points: len(pts), NearPart: a.N, MeanMM: a.Mean, MedianMM: a.Median, P90MM: a.P90,
-		Tolerance: tol, Completeness: MeasureCompleteness(near, surf, tol, 20000)}
+	a := accuracyOf(nearD)
+	st := &PointStat{Points: len(pts), NearPart: a.N, MeanMM: a.Mean, MedianMM: a.Median, P90MM: a.P90,
+		Tolerance: ref.tol, Completeness: MeasureCompleteness(near, ref.surf, ref.tol, completenessSamples)}
+	st.BudgetAccuracyMM = accuracyBudget * ref.extent
+	sa, within := sceneAccuracy(scene, st.BudgetAccuracyMM)
+	st.SceneP90MM, st.SceneWithin = sa.P90, within
+	_, st.NearSceneWithin = sceneAccuracy(nearScene, st.BudgetAccuracyMM)
+	st.BudgetCompletenessMM = completenessBudget * ref.extent
+	st.VisibleShare = ref.vis.Share()
+	st.VisibleCompleteness = ref.vis.Completeness(q, st.BudgetCompletenessMM)
+	return st
 }
 
 // meshSamples is how many points are sampled on a mesh for its accuracy.
 const meshSamples = 200000
 
 // measureMesh measures a mesh against the true surface after sim.
-func measureMesh(m *geom.Mesh, sim func(r3.Vec) r3.Vec, surf *Surface, partSize, tol float64) (*PointStat, error) {
+//
+// Its visible completeness is the share of the visible samples within the
+// budget of the mesh's surface.
+func measureMesh(m *geom.Mesh, sim func(r3.Vec) r3.Vec, ref *reference) (*PointStat, error) {
 	aligned := &geom.Mesh{Vertices: make([]r3.Vec, len(m.Vertices)), Faces: m.Faces}
 	for i, v := range m.Vertices {
 		aligned.Vertices[i] = sim(v)
@@ -189,16 +270,10 @@ func measureMesh(m *geom.Mesh, sim func(r3.Vec) r3.Vec, surf *Surface, partSize,
 	if err != nil {
 		return nil, err
 	}
-	st := measurePoints(ours.Sample(meshSamples, 1), func(p r3.Vec) r3.Vec { return p }, surf, partSize, tol)
+	st := measurePoints(ours.Sample(meshSamples, 1), func(p r3.Vec) r3.Vec { return p }, ref)
 	// Completeness: true surface points close to the mesh's surface.
-	truth := surf.Sample(20000, 2)
-	var hit int
-	for _, p := range truth {
-		if ours.Distance(p) <= tol {
-			hit++
-		}
-	}
-	st.Completeness = float64(hit) / float64(max(1, len(truth)))
+	st.Completeness = shareWithin(ref.surf.Sample(completenessSamples, 2), ours, ref.tol)
+	st.VisibleCompleteness = shareWithin(ref.vis.Samples, ours, st.BudgetCompletenessMM)
 	return st, nil
 }
 
@@ -223,10 +298,14 @@ func (r *Result) Print(w io.Writer) {
 	for _, x := range []struct {
 		what string
 		st   *PointStat
-	}{{"Sparse points", r.Sparse}, {"Dense points", r.Dense}, {"Mesh (sampled points)", r.Mesh}} {
+		near string // what the visible surface must be near
+	}{{"Sparse points", r.Sparse, "a point"}, {"Dense points", r.Dense, "a point"}, {"Mesh (sampled points)", r.Mesh, "the mesh"}} {
 		if sp := x.st; sp != nil {
 			fmt.Fprintf(w, "%s on the part: %d of %d; accuracy mean %.2f mm, median %.2f mm, 90%% within %.2f mm; completeness %.1f%% of the surface within %.1f mm\n",
 				x.what, sp.NearPart, sp.Points, sp.MeanMM, sp.MedianMM, sp.P90MM, 100*sp.Completeness, sp.Tolerance)
+			fmt.Fprintf(w, "  budget: %.1f%% of all points within %.2f mm of the scene (≥ %.0f%%; those near the part: %.1f%%); %.1f%% of the visible surface (%.0f%% of it) within %.2f mm of %s (≥ %.0f%%)\n",
+				100*sp.SceneWithin, sp.BudgetAccuracyMM, 100*budgetShare, 100*sp.NearSceneWithin, 100*sp.VisibleCompleteness, 100*sp.VisibleShare,
+				sp.BudgetCompletenessMM, x.near, 100*budgetShare)
 		}
 	}
 }

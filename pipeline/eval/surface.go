@@ -369,12 +369,20 @@ func segDist2(p, a, b r3.Vec) float64 {
 // al., "Shape distributions", ACM TOG 21(4), 2002, §4.2). It returns nil
 // for n ≤ 0 or a surface of zero area.
 func (s *Surface) Sample(n int, seed uint64) []r3.Vec {
+	out, _ := s.sample(n, seed)
+	return out
+}
+
+// sample is Sample that also returns the index in s.tris of each point's
+// triangle.
+func (s *Surface) sample(n int, seed uint64) ([]r3.Vec, []int32) {
 	if n <= 0 || s.last < 0 {
-		return nil
+		return nil, nil
 	}
 	rng := rand.New(rand.NewPCG(seed, seed))
 	total := s.cum[len(s.cum)-1]
 	out := make([]r3.Vec, n)
+	tri := make([]int32, n)
 	for k := range out {
 		u := rng.Float64() * total
 		// The first triangle whose cumulative area exceeds u: never one of
@@ -383,8 +391,9 @@ func (s *Surface) Sample(n int, seed uint64) []r3.Vec {
 		t := s.tris[i]
 		r1, r2 := math.Sqrt(rng.Float64()), rng.Float64()
 		out[k] = r3.Add(r3.Add(r3.Scale(1-r1, t.a), r3.Scale(r1*(1-r2), t.b)), r3.Scale(r1*r2, t.c))
+		tri[k] = int32(i)
 	}
-	return out
+	return out, tri
 }
 
 // Accuracy is how close reconstructed points lie to the true surface: the
@@ -418,6 +427,15 @@ func MeasureAccuracy(points []r3.Vec, s *Surface) Accuracy {
 			d[i] = s.Distance(fin[i])
 		}
 	})
+	return accuracyOf(d)
+}
+
+// accuracyOf returns the Accuracy of the distances d, all finite, sorting
+// d; the zero Accuracy when d is empty.
+func accuracyOf(d []float64) Accuracy {
+	if len(d) == 0 {
+		return Accuracy{}
+	}
 	slices.Sort(d)
 	var sum float64
 	for _, v := range d { // ascending: the small terms add up first
@@ -459,11 +477,16 @@ func MeasureCompleteness(points []r3.Vec, s *Surface, tol float64, samples int) 
 	if !(tol >= 0) {
 		return 0
 	}
-	q := s.Sample(samples, completenessSeed)
+	return coverage(points, s.Sample(samples, completenessSeed), s.box, tol)
+}
+
+// coverage returns the share of the samples q, points of box, that have a
+// finite point within tol (tol ≥ 0); 0 when q is empty.
+func coverage(points, q []r3.Vec, box geom.Box, tol float64) float64 {
 	if len(q) == 0 {
 		return 0
 	}
-	g := newPointGrid(points, s.box, tol)
+	g := newPointGrid(points, box, tol)
 	var mu sync.Mutex
 	var covered int
 	parallel(len(q), func(lo, hi int) {

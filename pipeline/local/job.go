@@ -27,6 +27,7 @@ type Report struct {
 	Points          int                    `json:"points"`
 	LeftOut         []string               `json:"left_out,omitempty"`      // photos the model does not hold
 	BroaderPairs    int                    `json:"broader_pairs,omitempty"` // pairs matched again because photos were left out
+	Dense           *DenseSummary          `json:"dense,omitempty"`
 	Mesh            *MeshSummary           `json:"mesh,omitempty"`
 	Backend         string                 `json:"backend"`
 	GPU             bool                   `json:"gpu"`
@@ -56,6 +57,9 @@ type Job struct {
 	Graph string
 	// CPU keeps the work off the GPU even where COLMAP could use one.
 	CPU bool
+	// NoDense skips the dense stage: the mesh is made from the sparse
+	// points (quicker, coarser).
+	NoDense bool
 	// Progress receives the stages' progress; nil for none.
 	Progress pipeline.Progress
 }
@@ -74,7 +78,7 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 	if err := os.MkdirAll(j.Out, 0o755); err != nil {
 		return nil, &pipeline.StageError{Stage: "setup", Err: err, Hint: "Cannot write to the output folder: choose a folder you can write to"}
 	}
-	o := Options{Preset: preset, Graph: j.Graph, GPU: !j.CPU && bin.CUDA && len(colmap.DetectGPUs(ctx)) > 0}
+	o := Options{Preset: preset, Graph: j.Graph, GPU: !j.CPU && bin.CUDA && len(colmap.DetectGPUs(ctx)) > 0, NoDense: j.NoDense}
 	start := time.Now()
 	stages, err := (&pipeline.Runner{Dir: j.Out, Progress: j.Progress}).Run(ctx, Stages(bin, j.Photos, o))
 	if err != nil {
@@ -88,8 +92,13 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 		return nil, err
 	}
 	rep.Registered, rep.MeanReprojError, rep.Points, rep.LeftOut, rep.BroaderPairs = s.Registered, s.MeanReprojError, s.Points, s.LeftOut, s.BroaderPairs
-	if why := DenseSkipped(bin, o); why != "" {
-		rep.Skipped["dense"] = why
+	if DenseBackend(o) == "" {
+		rep.Skipped["dense"] = "not asked for (--dense=false); the mesh is made from the sparse points"
+	} else {
+		rep.Dense = new(DenseSummary)
+		if err := readJSON(filepath.Join(stage("dense"), "dense.json"), rep.Dense); err != nil {
+			return nil, err
+		}
 	}
 	rep.Mesh = new(MeshSummary)
 	if err := readJSON(filepath.Join(stage("mesh"), "mesh.json"), rep.Mesh); err != nil {
@@ -110,8 +119,7 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 		rep.Outputs[f.key] = f.file
 	}
 	rep.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(filepath.Join(j.Out, "report.json"), append(b, '\n'), 0o644); err != nil {
+	if err := writeJSON(filepath.Join(j.Out, "report.json"), rep); err != nil {
 		return nil, &pipeline.StageError{Stage: "results", Err: err, Hint: pipeline.WriteHint(err)}
 	}
 	return rep, nil
@@ -127,6 +135,15 @@ func ReadReport(out string) (*Report, error) {
 		return nil, fmt.Errorf("%s: format %q, want %s", filepath.Join(out, "report.json"), r.Format, ReportFormat)
 	}
 	return &r, nil
+}
+
+// writeJSON writes v, indented, to the file at path.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // readJSON decodes the JSON file at path into v.

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"math"
@@ -24,10 +23,17 @@ type MeshSummary struct {
 	Source   string `json:"source"` // "dense" or "sparse": the points meshed
 	Points   int    `json:"points"` // points given to the mesher, after outliers were removed
 	Outliers int    `json:"outliers_removed"`
-	Vertices int    `json:"vertices"`
-	Faces    int    `json:"faces"`
-	Depth    int    `json:"poisson_depth"`
-	Trim     int    `json:"poisson_trim"`
+	// Cropped is how many dense points lay beyond the photographed region
+	// (see focus) and were left out.
+	Cropped int `json:"cropped,omitempty"`
+	// Thinned is how many points the dense cloud had before it was thinned
+	// to maxMeshPoints (0: it was not), ThinCell the cell it was thinned on.
+	Thinned  int     `json:"thinned_from,omitempty"`
+	ThinCell float64 `json:"thin_cell,omitempty"`
+	Vertices int     `json:"vertices"`
+	Faces    int     `json:"faces"`
+	Depth    int     `json:"poisson_depth"`
+	Trim     int     `json:"poisson_trim"`
 }
 
 // Normals are estimated from this many nearest points; a point is an
@@ -37,6 +43,12 @@ const (
 	normalNeighbours = 16
 	outlierFactor    = 3
 )
+
+// maxMeshPoints caps the points given to the mesher: a denser cloud is
+// thinned on a voxel grid first (a CPU dense stage fuses millions of
+// points; Poisson's time and memory grow with them, and its octree at the
+// depth this many points get resolves finer than the photos do).
+const maxMeshPoints = 250_000
 
 // poissonDepth is the octree depth for n points: deep enough that an
 // octree cell holds a few points on the surface, so a sparse cloud is not
@@ -79,6 +91,18 @@ func meshStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, dense
 	if err != nil {
 		return err
 	}
+	if dense {
+		n := cloud.Len()
+		cloud = cropToFocus(env, cloud)
+		s.Cropped = n - cloud.Len()
+	}
+	if n := cloud.Len(); n > maxMeshPoints {
+		s.ThinCell = geom.CellForCount(cloud, maxMeshPoints)
+		cloud = geom.VoxelDownsample(cloud, s.ThinCell)
+		s.Thinned = n
+		fmt.Fprintf(env.Log, "thinned %d points to %d on a %.3g grid\n", n, cloud.Len(), s.ThinCell)
+	}
+	env.Progress(0.05)
 	before := cloud.Len()
 	cloud = withoutOutliers(cloud)
 	s.Outliers = before - cloud.Len()
@@ -111,9 +135,8 @@ func meshStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, dense
 			"Too little of the part was reconstructed: take more photos with more overlap (`replica check` says where)")
 	}
 	os.Remove(points)
-	b, _ := json.MarshalIndent(s, "", "  ")
 	fmt.Fprintf(env.Log, "meshed %d %s points (depth %d, trim %d): %d vertices, %d faces\n", s.Points, s.Source, s.Depth, s.Trim, s.Vertices, s.Faces)
-	return os.WriteFile(filepath.Join(env.Dir, "mesh.json"), b, 0o644)
+	return writeJSON(filepath.Join(env.Dir, "mesh.json"), s)
 }
 
 // sparseCloud returns the points of a sparse model seen by at least three
@@ -144,6 +167,90 @@ func sparseCloud(ctx context.Context, dir string) (*geom.PointCloud, error) {
 		return nil, err
 	}
 	return withNormals(c), nil
+}
+
+// focusShare is the radius of the region kept for meshing, as a share of
+// the photos' median distance from the point they look at: the part and
+// the mat around it, not the room behind.
+const focusShare = 0.6
+
+// focus returns the point the photos look at — nearest, in the least
+// squares sense, to their optical axes — and the radius of the region
+// around it worth meshing; ok is false when the axes do not meet (fewer
+// than 2 photos, or all looking the same way).
+func focus(m *colmap.Model) (centre r3.Vec, radius float64, ok bool) {
+	// Minimise Σ |(I − d dᵀ)(x − c)|² over x: Σ (I − d dᵀ) x = Σ (I − d dᵀ) c.
+	var a [9]float64
+	var b [3]float64
+	var centres []r3.Vec
+	for _, im := range m.Images {
+		r := im.Rotation()
+		d := [3]float64{r[6], r[7], r[8]} // the camera's z axis in the world
+		c := im.Center()
+		cv := [3]float64{c.X, c.Y, c.Z}
+		for i := range 3 {
+			for j := range 3 {
+				p := -d[i] * d[j]
+				if i == j {
+					p++
+				}
+				a[3*i+j] += p
+				b[i] += p * cv[j]
+			}
+		}
+		centres = append(centres, c)
+	}
+	if len(centres) < 2 {
+		return r3.Vec{}, 0, false
+	}
+	x, solved := solve3(a, b)
+	if !solved {
+		return r3.Vec{}, 0, false
+	}
+	centre = r3.Vec{X: x[0], Y: x[1], Z: x[2]}
+	dist := make([]float64, len(centres))
+	for i, c := range centres {
+		dist[i] = r3.Norm(r3.Sub(c, centre))
+	}
+	slices.Sort(dist)
+	radius = focusShare * dist[len(dist)/2]
+	return centre, radius, radius > 0 && !math.IsInf(radius, 0)
+}
+
+// cropToFocus keeps the points of c within the region the photos look
+// at (see focus), as the sparse model of the mapping stage places them, and
+// logs what it left out; c is returned whole when the photos have no focus.
+func cropToFocus(env *pipeline.Env, c *geom.PointCloud) *geom.PointCloud {
+	m, err := colmap.ReadModel(filepath.Join(env.Prev["mapping"], "sparse"))
+	if err != nil {
+		return c
+	}
+	centre, radius, ok := focus(m)
+	if !ok {
+		return c
+	}
+	out := filterCloud(c, func(i int) bool { return r3.Norm(r3.Sub(c.Points[i], centre)) <= radius })
+	fmt.Fprintf(env.Log, "kept the %d of %d points within %.3g of the point the photos look at\n", out.Len(), c.Len(), radius)
+	return out
+}
+
+// solve3 solves the 3×3 system a·x = b (a row-major) by Cramer's rule;
+// ok is false when a is near singular.
+func solve3(a [9]float64, b [3]float64) (x [3]float64, ok bool) {
+	det := func(m [9]float64) float64 {
+		return m[0]*(m[4]*m[8]-m[5]*m[7]) - m[1]*(m[3]*m[8]-m[5]*m[6]) + m[2]*(m[3]*m[7]-m[4]*m[6])
+	}
+	d := det(a)
+	scale := math.Abs(a[0]) + math.Abs(a[4]) + math.Abs(a[8])
+	if !(math.Abs(d) > 1e-9*scale*scale*scale) {
+		return x, false
+	}
+	for k := range 3 {
+		m := a
+		m[k], m[3+k], m[6+k] = b[0], b[1], b[2]
+		x[k] = det(m) / d
+	}
+	return x, true
 }
 
 // denseCloud reads fused points; normals are estimated when it has none.

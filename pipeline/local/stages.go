@@ -16,6 +16,7 @@ import (
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/colmap"
 	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/mvs"
 )
 
 // Quality presets: the longest side photos are prepared at and the SIFT
@@ -23,16 +24,17 @@ import (
 // the square of the features per photo, and 4096 register as many photos
 // of a part (measured by make bench-sfm), so the CPU extracts fewer.
 var Presets = map[string]Preset{
-	"draft":    {MaxSide: 1600, Features: 4096, CPUFeatures: 4096},
-	"standard": {MaxSide: 2400, Features: 8192, CPUFeatures: 4096},
-	"high":     {MaxSide: 3200, Features: 8192, CPUFeatures: 8192},
+	"draft":    {Name: "draft", MaxSide: 1600, Features: 4096, CPUFeatures: 4096},
+	"standard": {Name: "standard", MaxSide: 2400, Features: 8192, CPUFeatures: 4096},
+	"high":     {Name: "high", MaxSide: 3200, Features: 8192, CPUFeatures: 8192},
 }
 
 // Preset is a quality preset.
 type Preset struct {
-	MaxSide     int `json:"max_side"`
-	Features    int `json:"features"`     // SIFT features per photo with a GPU
-	CPUFeatures int `json:"cpu_features"` // and without (Features when 0)
+	Name        string `json:"name"` // also chooses pipeline/mvs's preset
+	MaxSide     int    `json:"max_side"`
+	Features    int    `json:"features"`     // SIFT features per photo with a GPU
+	CPUFeatures int    `json:"cpu_features"` // and without (Features when 0)
 }
 
 // features is how many SIFT features a photo gets.
@@ -55,6 +57,8 @@ type Options struct {
 	// Window is how many following photos each photo is matched with, in
 	// capture order (8 when 0), besides the last with the first few.
 	Window int
+	// NoDense skips the dense stage (see DenseBackend).
+	NoDense bool
 }
 
 // Summary is what the mapping stage found, saved as model.json.
@@ -101,17 +105,26 @@ func Stages(bin *colmap.Binary, photos []string, o Options) []pipeline.Stage {
 				return mappingStage(ctx, env, bin, o)
 			}},
 	}
-	dense := DenseSkipped(bin, o) == ""
+	backend := DenseBackend(o)
+	dense := backend != ""
 	if dense {
-		// dense: PatchMatch stereo on the GPU, fused into dense.ply.
-		stages = append(stages, pipeline.Stage{Name: "dense", Options: map[string]any{"colmap": version, "max_side": o.Preset.MaxSide}, Outputs: []string{"dense.ply"},
+		// dense: PatchMatch stereo, COLMAP's on the GPU or pipeline/mvs on
+		// the CPU, fused into dense.ply.
+		opts := map[string]any{"colmap": version, "max_side": o.Preset.MaxSide, "backend": backend, "focus": focusShare}
+		if backend == DenseMVS {
+			// Every option's value (Progress is nil), so that a change of
+			// the algorithm's settings invalidates the cache.
+			opts["mvs"] = fmt.Sprintf("%+v", mvs.DefaultOptions(o.Preset.Name))
+		}
+		stages = append(stages, pipeline.Stage{Name: "dense", Options: opts, Outputs: []string{"dense.ply", "dense.json"},
 			Run: func(ctx context.Context, env *pipeline.Env) error {
 				return denseStage(ctx, env, bin, o)
 			}})
 	}
 	// mesh: screened Poisson on the dense points, or the sparse ones.
 	return append(stages, pipeline.Stage{Name: "mesh",
-		Options: map[string]any{"colmap": version, "dense": dense, "neighbours": normalNeighbours, "outliers": outlierFactor, "trim": poissonTrim("sparse"), "dense_trim": poissonTrim("dense")},
+		Options: map[string]any{"colmap": version, "dense": dense, "neighbours": normalNeighbours, "outliers": outlierFactor, "trim": poissonTrim("sparse"), "dense_trim": poissonTrim("dense"),
+			"max_points": maxMeshPoints, "focus": focusShare},
 		Outputs: []string{"mesh.ply", "mesh.json"},
 		Run: func(ctx context.Context, env *pipeline.Env) error {
 			return meshStage(ctx, env, bin, dense)
@@ -137,8 +150,7 @@ func prepareStage(ctx context.Context, env *pipeline.Env, photos []string, maxSi
 	if err != nil {
 		return pipeline.WithHint(err, "Remove or replace the photo named above, then run again")
 	}
-	b, _ := json.MarshalIndent(got, "", "  ")
-	return os.WriteFile(filepath.Join(env.Dir, "prepared.json"), b, 0o644)
+	return writeJSON(filepath.Join(env.Dir, "prepared.json"), got)
 }
 
 // runColmap runs a command with the stage's log and progress. total, when
@@ -543,8 +555,7 @@ func mappingStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, o 
 			s.LeftOut = append(s.LeftOut, source[n])
 		}
 	}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	if err := os.WriteFile(filepath.Join(env.Dir, "model.json"), b, 0o644); err != nil {
+	if err := writeJSON(filepath.Join(env.Dir, "model.json"), s); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Log, "registered %d of %d photos, %d points, mean reprojection error %.2f px\n", s.Registered, s.Total, s.Points, s.MeanReprojError)

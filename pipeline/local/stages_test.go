@@ -87,7 +87,7 @@ func TestStagesWithColmap(t *testing.T) {
 		before[p] = fi.ModTime()
 	}
 	out := t.TempDir()
-	opts := Options{Preset: Preset{MaxSide: 640, Features: 2048}}
+	opts := Options{Preset: Preset{MaxSide: 640, Features: 2048}, NoDense: raceEnabled}
 
 	// First run, killed in the mapper.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,6 +146,12 @@ func TestStagesWithColmap(t *testing.T) {
 	if e.Max > 0.01*dist {
 		t.Errorf("worst camera centre error %.2f mm, over 1%% of the %.0f mm distance", e.Max, dist)
 	}
+	// The CPU dense stage: pipeline/mvs's points, and the mesh made of them.
+	if raceEnabled {
+		t.Log("dense stage skipped under the race detector; make test runs this test again without it")
+	} else {
+		checkDense(t, out, len(photos), s.Points)
+	}
 	f, err := os.Open(filepath.Join(out, "stages", "mapping", "sparse.ply"))
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +203,7 @@ func TestLeftOutPhotoJoins(t *testing.T) {
 	// 1…6, 8…12, two strangers, 7, a stranger.
 	photos = append(slices.Delete(photos, 6, 7), strangers[0], strangers[1], photos[6], strangers[2])
 	out := t.TempDir()
-	opts := Options{Preset: Preset{MaxSide: 640, Features: 2048}, Window: 2}
+	opts := Options{Preset: Preset{MaxSide: 640, Features: 2048}, Window: 2, NoDense: true}
 	if _, err := (&pipeline.Runner{Dir: out}).Run(context.Background(), Stages(bin, photos, opts)); err != nil {
 		t.Fatal(err)
 	}
@@ -232,5 +238,27 @@ func TestFirstOctave(t *testing.T) {
 		if got := firstOctave(tc.gpu, tc.prep); got != tc.want {
 			t.Errorf("firstOctave(gpu %v, %v) = %d, want %d", tc.gpu, tc.prep, got, tc.want)
 		}
+	}
+}
+
+// checkDense checks the CPU dense stage of a job in out: pipeline/mvs's
+// points for every photo, many more than the sparse model's, and the mesh
+// made of them.
+func checkDense(t *testing.T, out string, photos, sparse int) {
+	t.Helper()
+	var d DenseSummary
+	if err := readJSON(filepath.Join(out, "stages", "dense", "dense.json"), &d); err != nil {
+		t.Fatal(err)
+	}
+	var ms MeshSummary
+	if err := readJSON(filepath.Join(out, "stages", "mesh", "mesh.json"), &ms); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("dense: %+v; mesh: %+v", d, ms)
+	if d.Backend != DenseMVS || d.Views != photos || d.Points < 10*sparse || ms.Source != "dense" || ms.Faces == 0 {
+		t.Errorf("dense %+v, mesh %+v: want replica-mvs depth for every photo, many more points than the sparse model's %d, and a mesh of them", d, ms, sparse)
+	}
+	if _, err := os.Stat(filepath.Join(out, "stages", "dense", "workspace")); err == nil {
+		t.Error("the undistorted workspace was kept")
 	}
 }

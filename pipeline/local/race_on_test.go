@@ -1,0 +1,8 @@
+//go:build race
+
+package local
+
+// raceEnabled: the race detector slows pipeline/mvs about tenfold, so the
+// COLMAP integration tests skip the dense stage under it; `make test` runs
+// them again without it.
+const raceEnabled = true

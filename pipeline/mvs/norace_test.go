@@ -1,0 +1,5 @@
+//go:build !race
+
+package mvs
+
+const raceEnabled = false
