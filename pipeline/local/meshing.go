@@ -30,10 +30,13 @@ type MeshSummary struct {
 	// to maxMeshPoints (0: it was not), ThinCell the cell it was thinned on.
 	Thinned  int     `json:"thinned_from,omitempty"`
 	ThinCell float64 `json:"thin_cell,omitempty"`
-	Vertices int     `json:"vertices"`
-	Faces    int     `json:"faces"`
-	Depth    int     `json:"poisson_depth"`
-	Trim     int     `json:"poisson_trim"`
+	// Dropped is how many vertices of the mesher's output were at NaN or
+	// infinity and were removed with their faces.
+	Dropped  int `json:"dropped_vertices,omitempty"`
+	Vertices int `json:"vertices"`
+	Faces    int `json:"faces"`
+	Depth    int `json:"poisson_depth"`
+	Trim     int `json:"poisson_trim"`
 }
 
 // Normals are estimated from this many nearest points; a point is an
@@ -125,9 +128,16 @@ func meshStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, dense
 	}, 0); err != nil {
 		return err
 	}
-	m, err := mesh.ReadPLYFile(out)
+	m, err := readMesherOutput(out)
 	if err != nil {
 		return fmt.Errorf("poisson_mesher's output: %w", err)
+	}
+	if m.dropped > 0 {
+		fmt.Fprintf(env.Log, "dropped %d vertices at NaN or infinity from poisson_mesher's output, with their faces\n", m.dropped)
+		s.Dropped = m.dropped
+		if err := writeMesh(out, m.PLY); err != nil {
+			return err
+		}
 	}
 	s.Vertices, s.Faces = len(m.Cloud.Points), len(m.Faces)
 	if s.Faces == 0 {
@@ -215,6 +225,45 @@ func focus(m *colmap.Model) (centre r3.Vec, radius float64, ok bool) {
 	slices.Sort(dist)
 	radius = focusShare * dist[len(dist)/2]
 	return centre, radius, radius > 0 && !math.IsInf(radius, 0)
+}
+
+// mesherOutput is a mesh read back from the mesher.
+type mesherOutput struct {
+	*mesh.PLY
+	dropped int // non-finite vertices removed
+}
+
+// readMesherOutput reads the mesh COLMAP wrote, dropping the vertices it
+// left at NaN (and the faces using them).
+func readMesherOutput(path string) (*mesherOutput, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, dropped, err := mesh.ReadPLYDropNonFinite(f)
+	if err != nil {
+		return nil, err
+	}
+	return &mesherOutput{PLY: p, dropped: dropped}, nil
+}
+
+// writeMesh writes p to path as binary PLY, through a temporary file.
+func writeMesh(path string, p *mesh.PLY) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	err = mesh.WritePLY(f, p, mesh.BinaryLittleEndian)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // cropToFocus keeps the points of c within the region the photos look

@@ -212,12 +212,28 @@ func (e plyError) Error() string { return string(e) }
 // instances are read as whitespace-separated tokens, line breaks not
 // checked. Bytes after the last element are ignored.
 func ReadPLY(r io.Reader) (*PLY, error) {
+	return readPLY(r, false)
+}
+
+// ReadPLYDropNonFinite is ReadPLY for meshes that other programs made and
+// that may hold a few vertices at NaN or infinity (COLMAP's Poisson mesher
+// does, now and then): those vertices are dropped with the faces that use
+// them, and dropped says how many. Every other error is ReadPLY's.
+func ReadPLYDropNonFinite(r io.Reader) (p *PLY, dropped int, err error) {
+	p, err = readPLY(r, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	return p, p.dropNonFinite(), nil
+}
+
+func readPLY(r io.Reader, lenient bool) (*PLY, error) {
 	br := bufio.NewReaderSize(r, plyMaxHeader)
 	h, err := readPLYHeader(br)
 	if err != nil {
 		return nil, err
 	}
-	d := &plyDecoder{br: br, format: h.format}
+	d := &plyDecoder{br: br, format: h.format, lenient: lenient}
 	p := &PLY{Comments: h.comments}
 	nv := -1
 	for _, e := range h.elements {
@@ -374,9 +390,10 @@ func readPLYHeader(br *bufio.Reader) (*plyHeader, error) {
 
 // plyDecoder reads element instances after the header.
 type plyDecoder struct {
-	br     *bufio.Reader
-	format Format
-	tok    []byte // ASCII token buffer
+	br      *bufio.Reader
+	format  Format
+	tok     []byte // ASCII token buffer
+	lenient bool   // keep non-finite vertices, for dropNonFinite
 }
 
 // value reads one scalar of type t. Integer types are range-checked in
@@ -619,11 +636,14 @@ func (d *plyDecoder) readVertices(e *plyElement, c *geom.PointCloud) error {
 				col.A = colorByte(p.typ, v)
 			}
 		}
-		if !finite(pt) {
+		if !finite(pt) && !d.lenient {
 			return instanceError(e, i, plyError(fmt.Sprintf("non-finite coordinate %v", pt)))
 		}
 		if !finite(n) {
-			return instanceError(e, i, plyError(fmt.Sprintf("non-finite normal %v", n)))
+			if !d.lenient {
+				return instanceError(e, i, plyError(fmt.Sprintf("non-finite normal %v", n)))
+			}
+			pt = geom.Vec{X: math.NaN()} // dropped with its point
 		}
 		c.Points = append(grow(c.Points, e.count), pt)
 		if normals {
@@ -711,6 +731,50 @@ func (d *plyDecoder) readFaces(e *plyElement, nv int) ([][3]int32, error) {
 		}
 	}
 	return faces, nil
+}
+
+// dropNonFinite removes the vertices with a non-finite coordinate and
+// the faces that use them, renumbering the rest; it returns how many
+// vertices it removed.
+func (p *PLY) dropNonFinite() int {
+	c := &p.Cloud
+	remap := make([]int32, len(c.Points))
+	kept := 0
+	for i, pt := range c.Points {
+		if !finite(pt) {
+			remap[i] = -1
+			continue
+		}
+		remap[i] = int32(kept)
+		c.Points[kept] = pt
+		if len(c.Normals) > 0 {
+			c.Normals[kept] = c.Normals[i]
+		}
+		if len(c.Colors) > 0 {
+			c.Colors[kept] = c.Colors[i]
+		}
+		kept++
+	}
+	dropped := len(c.Points) - kept
+	if dropped == 0 {
+		return 0
+	}
+	c.Points = c.Points[:kept]
+	if len(c.Normals) > 0 {
+		c.Normals = c.Normals[:kept]
+	}
+	if len(c.Colors) > 0 {
+		c.Colors = c.Colors[:kept]
+	}
+	faces := p.Faces[:0]
+	for _, f := range p.Faces {
+		a, b, cc := remap[f[0]], remap[f[1]], remap[f[2]]
+		if a >= 0 && b >= 0 && cc >= 0 {
+			faces = append(faces, [3]int32{a, b, cc})
+		}
+	}
+	p.Faces = faces
+	return dropped
 }
 
 // ReadPLYFile reads the PLY file at path.
