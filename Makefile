@@ -60,7 +60,7 @@ demo: deps cli ## Generate the built-in sample capture and run everything that e
 	$(BIN)/replica-cli eval $(OUT)/sample-model --truth $(OUT)/sample/groundtruth.json
 	@echo
 	@echo "Sample capture (30 JPEGs + groundtruth.json + groundtruth.stl + overlap.json): $(abspath $(OUT)/sample)"
-	@echo "Reconstruction (report.json, sparse.ply, mesh.ply): $(abspath $(OUT)/sample-model)"
+	@echo "Reconstruction (report.json, sparse.ply, dense.ply, mesh.ply): $(abspath $(OUT)/sample-model)"
 	@echo "Scale sheets: $(abspath $(OUT))/scale-sheet-a4.pdf, $(abspath $(OUT))/scale-sheet-letter.pdf"
 
 .PHONY: run
