@@ -122,6 +122,17 @@ bench-check: cli ## Time `replica check` on monstree (12 MP) and on a 40-photo s
 		printf "colmap feature_extractor (CPU SIFT): %.1f s a photo\n", c; \
 		printf "ratio: check is %.1fx faster a photo (budget: at least 15x)\n", c/(t/n) }'
 
+.PHONY: bench-dense
+bench-dense: cli ## Time the CPU dense stage (pipeline/mvs, standard) on a 30-view sample and measure it against the truth (budget 180 s, 4 GB)
+	@command -v colmap >/dev/null || { echo "bench-dense: needs colmap (make deps)"; exit 1; }
+	@set -e; b=$(OUT)/bench-dense; mkdir -p $$b; \
+	test -f $$b/capture/groundtruth.json || $(BIN)/replica-cli synth --part bracket --views 30 --quiet --out $$b/capture >/dev/null; \
+	rm -rf $$b/run/stages/dense $$b/run/stages/mesh; \
+	/usr/bin/time -f '%e %M' -o $$b/run.time $(BIN)/replica-cli process $$b/capture --out $$b/run --quality standard --cpu --quiet | grep '^Dense'; \
+	read t m < $$b/run.time; \
+	awk -v m=$$m -v p=$$(nproc) 'BEGIN{ printf "peak memory of the whole process %.2f GB on %d cores (budget 4 GB; dense stage budget 180 s)\n", m/1048576, p }'; \
+	$(BIN)/replica-cli eval $$b/run --truth $$b/capture/groundtruth.json | grep -A1 '^Dense'
+
 .PHONY: bench-sfm
 bench-sfm: cli ## Time `replica process` against `colmap automatic_reconstructor` (CPU) on a synthetic 30-view set; SFM_SET=DIR for another set
 	@command -v colmap >/dev/null || { echo "bench-sfm: needs colmap (make deps)"; exit 1; }

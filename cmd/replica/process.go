@@ -81,7 +81,13 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if d.Views > 0 {
 			fmt.Fprintf(stdout, ", depth maps of %d photos at %d×%d", d.Views, d.Width, d.Height)
 		}
-		fmt.Fprintln(stdout, ")")
+		fmt.Fprint(stdout, ")")
+		for _, st := range rep.Stages {
+			if st.Name == "dense" && !st.Cached {
+				fmt.Fprintf(stdout, " in %.0f s", st.Seconds)
+			}
+		}
+		fmt.Fprintln(stdout)
 		for _, sk := range d.Skipped {
 			fmt.Fprintf(stdout, "  no depth for %s: %s\n", sk.Photo, sk.Reason)
 		}
