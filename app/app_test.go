@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -107,12 +108,26 @@ func TestHomeMarkup(t *testing.T) {
 
 // collectLabels records the text of every label under o.
 func collectLabels(o fyne.CanvasObject, into map[string]bool) {
+	walk(o, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			into[l.Text] = true
+		}
+	})
+}
+
+// walk calls fn for o and every object under it: in containers, splits
+// and scrolls.
+func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	fn(o)
 	switch o := o.(type) {
-	case *widget.Label:
-		into[o.Text] = true
 	case *fyne.Container:
 		for _, c := range o.Objects {
-			collectLabels(c, into)
+			walk(c, fn)
 		}
+	case *container.Split:
+		walk(o.Leading, fn)
+		walk(o.Trailing, fn)
+	case *container.Scroll:
+		walk(o.Content, fn)
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -664,19 +663,11 @@ func TestFindPrograms(t *testing.T) {
 
 // collectButtons records every button under o by its text.
 func collectButtons(o fyne.CanvasObject, into map[string]*widget.Button) {
-	switch o := o.(type) {
-	case *widget.Button:
-		into[o.Text] = o
-	case *fyne.Container:
-		for _, c := range o.Objects {
-			collectButtons(c, into)
+	walk(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok {
+			into[b.Text] = b
 		}
-	case *container.Split:
-		collectButtons(o.Leading, into)
-		collectButtons(o.Trailing, into)
-	case *container.Scroll:
-		collectButtons(o.Content, into)
-	}
+	})
 }
 
 // TestSampleProject is the new maker's way in without a part: Try the

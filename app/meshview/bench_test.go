@@ -63,20 +63,7 @@ func BenchmarkRender3MMoving(b *testing.B) {
 		b.Fatal("no proxy")
 	}
 	b.Logf("proxy of %d triangles", len(r.proxy.faces))
-	for _, bc := range []struct {
-		name  string
-		proxy bool
-	}{{"proxy", true}, {"full", false}} {
-		b.Run(bc.name, func(b *testing.B) {
-			r.Proxy = bc.proxy
-			img := image.NewRGBA(image.Rect(0, 0, 800, 600))
-			r.Render(img)
-			b.ReportAllocs()
-			for b.Loop() {
-				r.Render(img)
-			}
-		})
-	}
+	benchProxyAndFull(b, r)
 }
 
 // BenchmarkProxyBuild3M makes the proxy of the same mesh: decimation to
@@ -110,6 +97,11 @@ func BenchmarkRenderCloud2MMoving(b *testing.B) {
 		b.Fatal("no proxy")
 	}
 	b.Logf("proxy of %d points", len(r.cloudProxy.pos))
+	benchProxyAndFull(b, r)
+}
+
+// benchProxyAndFull times r's frames at 800×600 from the proxy and in full.
+func benchProxyAndFull(b *testing.B, r *Renderer) {
 	for _, bc := range []struct {
 		name  string
 		proxy bool

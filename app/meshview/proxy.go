@@ -279,6 +279,14 @@ func (c *clusterer) add(v int32, inv float64) int32 {
 // spread nearby keys over the table.
 const fib = 0x9e3779b97f4a7c15
 
+// tableSize is the size of an open-addressing table for about n keys, a
+// power of two at least 2n, and the shift that takes a 64-bit hash to
+// its top bits as a slot index.
+func tableSize(n int) (size int, shift uint) {
+	size = 1 << bits.Len(uint(2*n-1))
+	return size, uint(64 - bits.Len(uint(size-1)))
+}
+
 // cellMap maps cell keys to cluster indices: open addressing with linear
 // probing, at most half full. Go's map does the same job about three times
 // slower here.
@@ -291,12 +299,11 @@ type cellMap struct {
 
 // reset empties the map and sizes it for about n keys.
 func (cm *cellMap) reset(n int) {
-	size := 1 << bits.Len(uint(2*n-1))
+	size, shift := tableSize(n)
 	cm.keys = grow(cm.keys, size)
 	clear(cm.keys)
 	cm.ids = grow(cm.ids, size)
-	cm.n = 0
-	cm.shift = uint(64 - bits.Len(uint(size-1)))
+	cm.n, cm.shift = 0, shift
 }
 
 // get returns the index of key, adding it with index id if it is new.
@@ -346,11 +353,10 @@ type triSet struct {
 
 // reset empties the set and sizes it for about n triangles.
 func (s *triSet) reset(n int) {
-	size := 1 << bits.Len(uint(2*n-1))
+	size, shift := tableSize(n)
 	s.slots = grow(s.slots, size)
 	clear(s.slots)
-	s.n = 0
-	s.shift = uint(64 - bits.Len(uint(size-1)))
+	s.n, s.shift = 0, shift
 }
 
 // triHash mixes a triangle's indices into 64 bits whose top bits index

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
-	"sync/atomic"
 )
 
 // A DepthMap is the surface one view sees, pixel by pixel at the view's
@@ -481,31 +479,10 @@ func (e *estimator) gather(x, y int, s *scratch) {
 // handed out one at a time to o.Workers goroutines. It checks ctx before
 // each row and returns ctx.Err() if it was cancelled.
 func (e *estimator) parallelRows(ctx context.Context, fn func(y int, s *scratch)) error {
-	var next atomic.Int64
-	next.Store(int64(e.r))
-	var cancelled atomic.Bool
-	var wg sync.WaitGroup
-	for range max(1, e.o.Workers) {
-		wg.Go(func() {
-			var s scratch
-			for {
-				y := int(next.Add(1) - 1)
-				if y >= e.h-e.r {
-					return
-				}
-				if ctx.Err() != nil {
-					cancelled.Store(true)
-					return
-				}
-				fn(y, &s)
-			}
-		})
-	}
-	wg.Wait()
-	if cancelled.Load() {
-		return ctx.Err()
-	}
-	return nil
+	return parallelFor(ctx, e.r, e.h-e.r, e.o.Workers, func() func(int) {
+		var s scratch
+		return func(y int) { fn(y, &s) }
+	})
 }
 
 // update runs propagation and refinement at pixel (x, y) in iteration it.

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"sync"
-	"sync/atomic"
 
 	"github.com/replica3d/replica/pipeline/geom"
 	"gonum.org/v1/gonum/spatial/r3"
@@ -92,27 +90,10 @@ type fusedRow struct {
 func fuseView(ctx context.Context, i int, others []int, views []*View, maps []*DepthMap, used [][]bool, o *Options, cloud *geom.PointCloud) error {
 	v := views[i]
 	rows := make([]fusedRow, v.H)
-	var next atomic.Int64
-	var cancelled atomic.Bool
-	var wg sync.WaitGroup
-	for range max(1, o.Workers) {
-		wg.Go(func() {
-			for {
-				y := int(next.Add(1) - 1)
-				if y >= v.H {
-					return
-				}
-				if ctx.Err() != nil {
-					cancelled.Store(true)
-					return
-				}
-				fuseRow(y, i, others, views, maps, used[i], o, &rows[y])
-			}
-		})
-	}
-	wg.Wait()
-	if cancelled.Load() {
-		return ctx.Err()
+	if err := parallelFor(ctx, 0, v.H, o.Workers, func() func(int) {
+		return func(y int) { fuseRow(y, i, others, views, maps, used[i], o, &rows[y]) }
+	}); err != nil {
+		return err
 	}
 	for _, r := range rows {
 		cloud.Points = append(cloud.Points, r.points...)

@@ -10,8 +10,6 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/replica3d/replica/pipeline/colmap"
@@ -182,20 +180,13 @@ func allSkipped(st *Stats) error {
 func loadViews(ctx context.Context, workspace string, m *colmap.Model, o *Options) ([]*View, error) {
 	views := make([]*View, len(m.Images))
 	errs := make([]error, len(m.Images))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(1, o.Workers) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(views) || ctx.Err() != nil {
-					return
-				}
-				views[i], errs[i] = loadView(workspace, m.Images[i], m.Cameras[m.Images[i].CameraID], o.MaxSize)
-			}
-		})
+	if err := parallelFor(ctx, 0, len(views), o.Workers, func() func(int) {
+		return func(i int) {
+			views[i], errs[i] = loadView(workspace, m.Images[i], m.Cameras[m.Images[i].CameraID], o.MaxSize)
+		}
+	}); err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
