@@ -24,6 +24,7 @@ import (
 	"github.com/replica3d/replica/app/project"
 	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/capture"
+	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/synth"
 )
 
@@ -91,7 +92,7 @@ func (c *captureScreen) build() fyne.CanvasObject {
 	c.processBtn.Importance = widget.HighImportance
 	c.processBtn.Disable()
 	c.resultBtn = widget.NewButtonWithIcon("Result", theme.VisibilityIcon(), func() { c.leave(); c.ui.showResults(c.p, nil) })
-	if !fileExists(filepath.Join(jobDir(c.p), "report.json")) {
+	if !pipeline.FileExists(filepath.Join(jobDir(c.p), "report.json")) {
 		c.resultBtn.Hide()
 	}
 	header := container.NewBorder(nil, nil, container.NewHBox(back, title), container.NewHBox(sheet, addFiles, addFolder, c.resultBtn, c.processBtn))
@@ -473,7 +474,7 @@ func (c *captureScreen) updateTile(i int, t *photoTile) {
 	name, n := c.photos[i], len(c.photos)
 	res, weak := c.checks[name], c.weak[name]
 	c.mu.Unlock()
-	if thumb := c.p.ThumbPath(name); fileExists(thumb) {
+	if thumb := c.p.ThumbPath(name); pipeline.FileExists(thumb) {
 		t.thumb.File, t.thumb.Image = thumb, nil
 	} else {
 		t.thumb.File = ""
@@ -592,11 +593,6 @@ func (c *captureScreen) move(name string, delta int) {
 		c.ui.showError("Cannot change the photos' order", err)
 	}
 	c.reload()
-}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }
 
 // problemText is a problem as the readiness panel lists it.

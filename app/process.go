@@ -277,7 +277,7 @@ func (s *processScreen) onStart() {
 		paths[i] = s.p.PhotoPath(n)
 	}
 	job := local.Job{Photos: paths, Out: jobDir(s.p), Quality: s.quality.Selected, CPU: !strings.HasPrefix(s.where.Selected, "This computer's GPU")}
-	if g := filepath.Join(s.p.Dir, capture.GraphFileName); fileExists(g) {
+	if g := filepath.Join(s.p.Dir, capture.GraphFileName); pipeline.FileExists(g) {
 		job.Graph = g
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -237,7 +237,7 @@ func (r *resultsScreen) output(key string) string {
 		return ""
 	}
 	p := filepath.Join(jobDir(r.p), f)
-	if !fileExists(p) {
+	if !pipeline.FileExists(p) {
 		return ""
 	}
 	return p

@@ -255,7 +255,7 @@ func TestProjectLifecycle(t *testing.T) {
 		t.Errorf("%d photos, %d checked; want 6 and 6", n, checked)
 	}
 	waitFor(t, u, "the check's end", func() bool { return !c.progress.Visible() })
-	waitFor(t, u, "thumbnails", func() bool { return fileExists(c.p.ThumbPath("view_006.jpg")) })
+	waitFor(t, u, "thumbnails", func() bool { return pipeline.FileExists(c.p.ThumbPath("view_006.jpg")) })
 	u.locked(func() {
 		if c.readiness.Text == "" || c.processBtn.Disabled() {
 			t.Errorf("readiness %q, process disabled %v", c.readiness.Text, c.processBtn.Disabled())

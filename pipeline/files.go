@@ -27,3 +27,9 @@ func CopyFile(src, dst string) error {
 	}
 	return nil
 }
+
+// FileExists reports whether path names a regular file (following links).
+func FileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}

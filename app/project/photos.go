@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/replica3d/replica/capture"
+	"github.com/replica3d/replica/pipeline"
 )
 
 // A Project is one maker's project: a folder of photos and jobs in a Store.
@@ -442,7 +443,7 @@ func (p *Project) importFile(src string, known map[string]string) (name string, 
 		return "", nil, err
 	}
 	for _, e := range rec.Photos { // another Import since hashes
-		if e.SHA256 == sum && fileExists(p.PhotoPath(e.Name)) {
+		if e.SHA256 == sum && pipeline.FileExists(p.PhotoPath(e.Name)) {
 			known[sum] = e.Name
 			return "", nil, nil
 		}

@@ -44,6 +44,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/replica3d/replica/pipeline"
 )
 
 // The data folder's layout.
@@ -521,7 +523,7 @@ func (s *Store) summary(id string, rec *record) Summary {
 	photos, _ := reconcile(rec.Photos, disk)
 	sum.Photos = len(photos)
 	if len(photos) > 0 {
-		if t := p.ThumbPath(photos[0].Name); fileExists(t) {
+		if t := p.ThumbPath(photos[0].Name); pipeline.FileExists(t) {
 			sum.Thumbnail = t
 		}
 	}
@@ -749,11 +751,6 @@ func isRandomPart(s string) bool {
 func validID(id string) bool {
 	return id != "" && !strings.HasPrefix(id, ".") && !strings.ContainsAny(id, `/\`) &&
 		filepath.Base(id) == id && filepath.IsLocal(id)
-}
-
-func fileExists(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
 }
 
 // emptyDir removes what dir holds, as far as it can.

@@ -58,7 +58,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	job := local.Job{Photos: photos, Out: *out, Quality: *quality, NoDense: !*dense, CPU: *cpu}
-	if g := filepath.Join(dir, capture.GraphFileName); fileExists(g) {
+	if g := filepath.Join(dir, capture.GraphFileName); pipeline.FileExists(g) {
 		job.Graph = g
 	}
 	if !*quiet {
@@ -170,11 +170,6 @@ func (p *lineProgress) endBar() {
 		fmt.Fprintf(p.w, "\r\x1b[K")
 		p.drawn = false
 	}
-}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }
 
 func abs(p string) string {
