@@ -39,8 +39,8 @@ func (m *DepthMap) Valid() int {
 const worstCost = 2
 
 // minStd is the smallest standard deviation of grey values (on a 0–1 scale)
-// a window needs to be matched: about half a grey level of an 8-bit image.
-// Below it NCC is noise.
+// a source window needs to be matched, and the least Options.MinTexture
+// can be: about half a grey level of an 8-bit image. Below it NCC is noise.
 const minStd = 0.002
 
 // maxSources bounds the source views per reference, so that per-hypothesis
@@ -160,10 +160,12 @@ type estimator struct {
 	img            []float32
 	fx, fy, cx, cy float32
 	src            []source
-	r, stride      int // window radius and sampling stride
-	nwin           float32
+	r, stride      int       // window radius and sampling stride
 	side           int       // samples along a side of the window
-	refVar         []float32 // Σr² − (Σr)²/n over each pixel's window; 0: not matched
+	refVar         []float32 // Σw·r² − (Σw·r)²/Σw over each pixel's window; 0: not matched
+	minVar         float32   // the smallest weighted variance of a reference window
+	texWeight      []float32 // the same for the texture floor
+	weight         []float32 // bilateral weight by grey difference (weightSteps per unit); nil: all 1
 	near, far      float32
 	lo, hi         float32 // depths a propagated plane may take
 	topK           int
@@ -225,7 +227,6 @@ func newEstimator(ref int, views []*View, sources []int, near, far float64, o *O
 		e.r--
 	}
 	e.side = 2*e.r/e.stride + 1
-	e.nwin = float32(e.side * e.side)
 	for _, s := range sources {
 		if s < 0 || s >= len(views) || s == ref {
 			return nil, fmt.Errorf("mvs: view %q: bad source view %d", rv.Name, s)
@@ -238,6 +239,9 @@ func newEstimator(ref int, views []*View, sources []int, near, far float64, o *O
 	}
 	e.regions = regions(e.w)
 	e.nregions = len(e.regions)
+	e.minVar = float32(max(o.MinTexture, minStd) * max(o.MinTexture, minStd))
+	e.weight = weightTable(o.ColorSigma)
+	e.texWeight = weightTable(o.TextureSigma)
 	e.prepareRef()
 	return e, nil
 }
@@ -338,24 +342,54 @@ func regions(w int) [8][]offset {
 	return out
 }
 
-// prepareRef computes each pixel's window sums; pixels whose window leaves
-// the image or is flat get refVar 0 and are never matched.
+// weightSteps is the resolution of the bilateral weight table: steps per
+// unit of grey difference, about a quarter of an 8-bit grey level.
+const weightSteps = 1024
+
+// weightTable returns the bilateral weights exp(−Δ²/2σ²) for grey
+// differences Δ from 0 to 1 in weightSteps steps; nil for σ ≤ 0.
+func weightTable(sigma float64) []float32 {
+	if !(sigma > 0) {
+		return nil
+	}
+	t := make([]float32, weightSteps+1)
+	for i := range t {
+		d := float64(i) / weightSteps / sigma
+		t[i] = float32(math.Exp(-d * d / 2))
+	}
+	return t
+}
+
+// wt returns the weight in table of a window sample of grey value v
+// around a centre of grey value c: 1 for no table.
+func wt(table []float32, v, c float32) float32 {
+	if table == nil {
+		return 1
+	}
+	return table[min(int(abs32(v-c)*weightSteps+0.5), weightSteps)]
+}
+
+// prepareRef computes each pixel's weighted window variance; pixels whose
+// window leaves the image or is flat (Options.MinTexture) get refVar 0 and
+// are never matched.
 func (e *estimator) prepareRef() {
 	e.refVar = make([]float32, e.w*e.h)
-	minVar := e.nwin * minStd * minStd
 	for y := e.r; y < e.h-e.r; y++ {
 		for x := e.r; x < e.w-e.r; x++ {
-			var s, ss float32
+			p := y*e.w + x
+			c := e.img[p]
+			var sw, s, ss float32
 			for dy := -e.r; dy <= e.r; dy += e.stride {
 				row := e.img[(y+dy)*e.w+x-e.r : (y+dy)*e.w+x+e.r+1]
 				for dx := 0; dx < len(row); dx += e.stride {
 					v := row[dx]
-					s += v
-					ss += v * v
+					w := wt(e.texWeight, v, c)
+					sw += w
+					s += w * v
+					ss += w * v * v
 				}
 			}
-			p := y*e.w + x
-			if v := ss - s*s/e.nwin; v > minVar {
+			if v := ss - s*s/sw; v > sw*e.minVar {
 				e.refVar[p] = v
 			}
 		}
@@ -440,38 +474,49 @@ func (e *estimator) ray(x, y int) (rx, ry float32) {
 type scratch struct {
 	costs [maxSources]float32
 	pix   int       // the pixel whose window ref holds, plus one (0: none)
-	ref   []float32 // its window, normalised: zero mean, unit sum of squares
+	ref   []float32 // its window, weighted and normalised: Σ ref = 0, Σ ref²/w = 1
+	w     []float32 // its samples' bilateral weights
+	sw    float32   // their sum
 	samp  []float32 // a source's samples of the window
 }
 
-// gather loads the normalised reference window of pixel (x, y) into s.
+// gather loads the weighted, normalised reference window of pixel (x, y)
+// into s: r̂ᵢ = wᵢ·(rᵢ − r̄)/σ with r̄ and σ² the weighted mean and the
+// weighted sum of squared deviations, so that Σ r̂ᵢ·sᵢ is the weighted
+// covariance with any source window s over σ.
 func (e *estimator) gather(x, y int, s *scratch) {
 	n := e.side * e.side
 	if len(s.ref) != n {
 		s.ref = make([]float32, n)
+		s.w = make([]float32, n)
 		s.samp = make([]float32, n)
 	}
-	var sum float32
+	c := e.img[y*e.w+x]
+	var sw, sum float32
 	k := 0
 	for yy := y - e.r; yy <= y+e.r; yy += e.stride {
 		row := e.img[yy*e.w+x-e.r : yy*e.w+x+e.r+1]
 		for xx := 0; xx < len(row); xx += e.stride {
-			s.ref[k] = row[xx]
-			sum += row[xx]
+			v := row[xx]
+			w := wt(e.weight, v, c)
+			s.ref[k], s.w[k] = v, w
+			sw += w
+			sum += w * v
 			k++
 		}
 	}
-	mean := sum / e.nwin
+	mean := sum / sw
 	var ss float32
 	for i, v := range s.ref {
 		v -= mean
-		s.ref[i] = v
-		ss += v * v
+		s.ref[i] = s.w[i] * v
+		ss += s.w[i] * v * v
 	}
 	inv := 1 / float32(math.Sqrt(float64(ss)))
 	for i := range s.ref {
 		s.ref[i] *= inv
 	}
+	s.sw = sw
 	s.pix = y*e.w + x + 1
 }
 
@@ -672,16 +717,19 @@ func (e *estimator) ncc(src *source, h *[9]float32, x, y int, sc *scratch) float
 		}
 		p0, p1, p2 = p0+sy0, p1+sy1, p2+sy2
 	}
-	// With the reference window normalised, NCC = Σ r̂·s / √(Σs² − (Σs)²/n).
+	// With the reference window weighted and normalised (gather), the
+	// weighted NCC is Σ r̂·s / √(Σw·s² − (Σw·s)²/Σw).
 	ref := sc.ref[:len(samp)]
+	wts := sc.w[:len(samp)]
 	var ss, sss, srs float32
 	for i, s := range samp {
-		ss += s
-		sss += s * s
+		ws := wts[i] * s
+		ss += ws
+		sss += ws * s
 		srs += ref[i] * s
 	}
-	vs := sss - ss*ss/e.nwin
-	if vs <= e.nwin*minStd*minStd {
+	vs := sss - ss*ss/sc.sw
+	if vs <= sc.sw*minStd*minStd {
 		return worstCost
 	}
 	return 1 - srs/float32(math.Sqrt(float64(vs)))

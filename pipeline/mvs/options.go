@@ -23,6 +23,22 @@ type Options struct {
 	// (2·WindowRadius+1)² pixels, of which every Stride-th in each
 	// direction is sampled.
 	WindowRadius, Stride int
+	// ColorSigma weights the window's samples bilaterally (Galliani et al.
+	// 2015 §3; Xu & Tao 2019): a sample whose grey value (0–1) differs from
+	// the centre pixel's by Δ counts exp(−Δ²/2σ²), so a window straddling
+	// an edge matches mostly the side its centre is on. Negative: every
+	// sample counts the same.
+	ColorSigma float64
+	// MinTexture is the smallest standard deviation of grey values (0–1)
+	// a reference window needs to be matched, over its samples weighted
+	// as ColorSigma does with TextureSigma: windows flatter than it hold
+	// no more than image noise, which PatchMatch would fit. The tighter
+	// TextureSigma makes "flat" mean flat among the samples that look like
+	// the centre, so a pixel of a plain sheet beside a textured part is
+	// flat even though its window reaches onto the part, and does not take
+	// the part's depth (edge fattening). Negative TextureSigma: every
+	// sample counts the same.
+	MinTexture, TextureSigma float64
 	// MaxCost: a pixel whose final cost (1 − NCC, 0 best, 2 worst) is above
 	// it gets no depth.
 	MaxCost float64
@@ -64,6 +80,9 @@ func DefaultOptions(preset string) Options {
 		TopK:           2,
 		WindowRadius:   4, // a 9×9 window…
 		Stride:         2, // …sampled on every other row and column: 25 samples
+		ColorSigma:     0.1,
+		MinTexture:     0.008,
+		TextureSigma:   0.03,
 		MaxCost:        0.5,
 		MinConsistent:  2, // ACMM's rule: two views besides the reference
 		MaxReprojError: 1,
@@ -108,6 +127,9 @@ func (o *Options) resolved() Options {
 	def(&r.Neighbors, d.Neighbors)
 	def(&r.TopK, d.TopK)
 	def(&r.WindowRadius, d.WindowRadius)
+	deff(&r.ColorSigma, d.ColorSigma)
+	deff(&r.MinTexture, d.MinTexture)
+	deff(&r.TextureSigma, d.TextureSigma)
 	def(&r.Stride, d.Stride)
 	def(&r.MinConsistent, d.MinConsistent)
 	def(&r.Workers, runtime.GOMAXPROCS(0))
