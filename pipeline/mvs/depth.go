@@ -106,6 +106,11 @@ func EstimateDepth(ctx context.Context, ref int, views []*View, sources []int, n
 		}
 		it += e.iterations
 		dm = e.dm
+		if l == 0 && o.SmoothRadius > 0 {
+			if err := smooth(ctx, dm, e.fx, e.fy, e.cx, e.cy, o.SmoothRadius, float32(o.SmoothTol), o.Workers); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return dm, nil
 }

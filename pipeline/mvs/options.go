@@ -39,6 +39,13 @@ type Options struct {
 	// the part's depth (edge fattening). Negative TextureSigma: every
 	// sample counts the same.
 	MinTexture, TextureSigma float64
+	// SmoothRadius and SmoothTol: each final depth becomes the mean of the
+	// depths its neighbours' planes give at its pixel, over a
+	// (2·SmoothRadius+1)² window, leaving out the planes more than SmoothTol
+	// (relative) off it: a local plane fit that keeps depth edges.
+	// Negative SmoothRadius: no smoothing.
+	SmoothRadius int
+	SmoothTol    float64
 	// MaxCost: a pixel whose final cost (1 − NCC, 0 best, 2 worst) is above
 	// it gets no depth.
 	MaxCost float64
@@ -83,6 +90,8 @@ func DefaultOptions(preset string) Options {
 		ColorSigma:     0.1,
 		MinTexture:     0.008,
 		TextureSigma:   0.03,
+		SmoothRadius:   3,
+		SmoothTol:      0.005,
 		MaxCost:        0.5,
 		MinConsistent:  2, // ACMM's rule: two views besides the reference
 		MaxReprojError: 1,
@@ -133,6 +142,8 @@ func (o *Options) resolved() Options {
 	def(&r.Stride, d.Stride)
 	def(&r.MinConsistent, d.MinConsistent)
 	def(&r.Workers, runtime.GOMAXPROCS(0))
+	def(&r.SmoothRadius, d.SmoothRadius)
+	deff(&r.SmoothTol, d.SmoothTol)
 	deff(&r.MaxCost, d.MaxCost)
 	deff(&r.MaxReprojError, d.MaxReprojError)
 	deff(&r.MaxDepthDiff, d.MaxDepthDiff)
