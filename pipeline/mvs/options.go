@@ -95,7 +95,7 @@ func DefaultOptions(preset string) Options {
 		MaxCost:        0.5,
 		MinConsistent:  2, // ACMM's rule: two views besides the reference
 		MaxReprojError: 1,
-		MaxDepthDiff:   0.01,
+		MaxDepthDiff:   0.003,
 		Seed:           1,
 	}
 	switch preset {
