@@ -181,6 +181,11 @@ type estimator struct {
 	iterations     int  // of propagation and refinement
 	firstIteration int  // iterations done at coarser levels
 	dm             *DepthMap
+	// The geometric-consistency pass's term (geo.go): per source, when
+	// geo is not nil, geoWeight·(round-trip error in pixels, at most
+	// geoMax) is added to the photometric cost.
+	geo               []geoSource
+	geoWeight, geoMax float32
 }
 
 type offset struct{ dx, dy, di int } // di = dy·w + dx
@@ -462,6 +467,9 @@ func (e *estimator) run(ctx context.Context, init *DepthMap) error {
 		}
 	}
 	maxCost := float32(e.o.MaxCost)
+	if e.geo != nil {
+		maxCost += e.geoWeight * e.geoMax // the photometric cost was checked before
+	}
 	for p, c := range dm.Cost {
 		if c > maxCost {
 			dm.Depth[p] = 0
@@ -658,6 +666,9 @@ func (e *estimator) score(x, y int, rx, ry, d float32, n [3]float32, s *scratch)
 			h[3*r+2] = src.a[3*r+2] + b*m2
 		}
 		costs[i] = e.ncc(src, &h, x, y, s)
+		if e.geo != nil {
+			costs[i] += e.geoWeight * e.geo[i].roundTrip(x, y, rx, ry, d, e.geoMax)
+		}
 	}
 	// Mean of the topK smallest, by partial selection sort (few sources).
 	var sum float32

@@ -46,6 +46,13 @@ type Options struct {
 	// Negative SmoothRadius: no smoothing.
 	SmoothRadius int
 	SmoothTol    float64
+	// GeoIterations of the geometric-consistency pass (ACMM, Xu & Tao
+	// 2019 §3.3) refine every depth map at the working size once all
+	// exist, adding GeoWeight × each source's forward–backward
+	// reprojection error (pixels, at most GeoMaxError) to its photometric
+	// cost. Negative: no such pass.
+	GeoIterations          int
+	GeoWeight, GeoMaxError float64
 	// MaxCost: a pixel whose final cost (1 − NCC, 0 best, 2 worst) is above
 	// it gets no depth.
 	MaxCost float64
@@ -92,6 +99,9 @@ func DefaultOptions(preset string) Options {
 		TextureSigma:   0.03,
 		SmoothRadius:   3,
 		SmoothTol:      0.005,
+		GeoIterations:  -1,
+		GeoWeight:      0.2,
+		GeoMaxError:    3,
 		MaxCost:        0.5,
 		MinConsistent:  2, // ACMM's rule: two views besides the reference
 		MaxReprojError: 1,
@@ -144,6 +154,9 @@ func (o *Options) resolved() Options {
 	def(&r.Workers, runtime.GOMAXPROCS(0))
 	def(&r.SmoothRadius, d.SmoothRadius)
 	deff(&r.SmoothTol, d.SmoothTol)
+	def(&r.GeoIterations, d.GeoIterations)
+	deff(&r.GeoWeight, d.GeoWeight)
+	deff(&r.GeoMaxError, d.GeoMaxError)
 	deff(&r.MaxCost, d.MaxCost)
 	deff(&r.MaxReprojError, d.MaxReprojError)
 	deff(&r.MaxDepthDiff, d.MaxDepthDiff)

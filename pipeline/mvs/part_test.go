@@ -187,6 +187,8 @@ func reconstructPart(tb testing.TB, b boxScene, rings [][2]float64, target r3.Ve
 	nbrs := SelectNeighbors(views, sparse, 2*o.Neighbors)
 	maps := make([]*DepthMap, len(views))
 	fuseWith := make([][]int, len(views))
+	srcs := make([][]int, len(views))
+	ranges := make([][2]float64, len(views))
 	for i := range views {
 		near, far, ok := DepthRange(views[i], sparse)
 		if !ok {
@@ -203,7 +205,18 @@ func reconstructPart(tb testing.TB, b boxScene, rings [][2]float64, target r3.Ve
 		if err != nil {
 			tb.Fatal(err)
 		}
-		maps[i] = dm
+		maps[i], srcs[i], ranges[i] = dm, src, [2]float64{near, far}
+	}
+	if o.GeoIterations > 0 { // as Run does
+		refined := make([]*DepthMap, len(maps))
+		for i := range views {
+			dm, err := geoRefine(context.Background(), i, views, srcs[i], maps, ranges[i][0], ranges[i][1], o.Iterations+(o.Levels-1)*o.FineIterations, o)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			refined[i] = dm
+		}
+		maps = refined
 	}
 	var r partResult
 	r.depthTime = time.Since(start)

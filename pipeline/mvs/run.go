@@ -74,6 +74,9 @@ func Run(ctx context.Context, workspace string, opts *Options) (*geom.PointCloud
 	// since a depth confirmed by more views is more certain.
 	nbrs := SelectNeighbors(views, points, 2*o.Neighbors)
 	total := len(views) + 1
+	if o.GeoIterations > 0 {
+		total += len(views)
+	}
 	start = time.Now()
 	maps := make([]*DepthMap, len(views))
 	for i, v := range views {
@@ -96,10 +99,33 @@ func Run(ctx context.Context, workspace string, opts *Options) (*geom.PointCloud
 			o.Progress(i+1, total)
 		}
 	}
-	st.Depth = time.Since(start)
 	if err := allSkipped(st); err != nil {
+		st.Depth = time.Since(start)
 		return nil, st, err
 	}
+	if o.GeoIterations > 0 {
+		refined := make([]*DepthMap, len(maps))
+		it := o.Iterations + (o.Levels-1)*o.FineIterations
+		for i := range views {
+			if maps[i] != nil {
+				near, far, _ := DepthRange(views[i], points)
+				var src []int
+				for _, n := range nbrs[i][:min(len(nbrs[i]), o.Neighbors)] {
+					src = append(src, n.View)
+				}
+				dm, err := geoRefine(ctx, i, views, src, maps, near, far, it, &o)
+				if err != nil {
+					return nil, st, err
+				}
+				refined[i] = dm
+			}
+			if o.Progress != nil {
+				o.Progress(len(views)+i+1, total)
+			}
+		}
+		maps = refined
+	}
+	st.Depth = time.Since(start)
 
 	start = time.Now()
 	fuseWith := make([][]int, len(views))
