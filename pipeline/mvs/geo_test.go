@@ -51,12 +51,10 @@ func TestPartGeometricPass(t *testing.T) {
 	if raceEnabled {
 		t.Skip("accuracy test of 12 views, 20 times slower under the race detector; run without -race")
 	}
-	b := boxScene{lo: r3.Vec{X: -1.25, Y: -0.8}, hi: r3.Vec{X: 1.25, Y: 0.8, Z: 1}, tex: texture{seed: 21, cell: 0.25}, sheet: true}
-	const f = 400
-	const pixel = 10.0 / f
+	const pixel = sheetBoxPixel
 	o := DefaultOptions("standard")
 	o.GeoIterations = 1
-	r := reconstructPart(t, b, [][2]float64{{12, 30}}, r3.Vec{Z: 0.4}, 10, 160, 120, f, &o, nil)
+	r := reconstructSheetBox(t, o)
 	t.Logf("%d points, %d on and around the box, %d off its footprint; accuracy 90th percentile %.2f px, completeness %.2f px", r.points, r.nearBox, r.outside, r.acc90/pixel, r.comp90/pixel)
 	if r.acc90 > 0.55*pixel || r.comp90 > 0.91*pixel {
 		t.Errorf("accuracy %.2f px (want ≤ 0.55), completeness %.2f px (want ≤ 0.91)", r.acc90/pixel, r.comp90/pixel)

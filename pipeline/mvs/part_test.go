@@ -307,11 +307,9 @@ func TestPartOnPlainSheet(t *testing.T) {
 	if raceEnabled {
 		t.Skip("accuracy test of 12 views, 20 times slower under the race detector; run without -race")
 	}
-	b := boxScene{lo: r3.Vec{X: -1.25, Y: -0.8}, hi: r3.Vec{X: 1.25, Y: 0.8, Z: 1}, tex: texture{seed: 21, cell: 0.25}, sheet: true}
-	const f = 400
-	const pixel = 10.0 / f
+	const pixel = sheetBoxPixel
 	run := func(o Options) partResult {
-		r := reconstructPart(t, b, [][2]float64{{12, 30}}, r3.Vec{Z: 0.4}, 10, 160, 120, f, &o, nil)
+		r := reconstructSheetBox(t, o)
 		t.Logf("colour sigma %g, texture floor %g at sigma %g: %d points, %d on and around the box, %d (%.1f%%) off its footprint by more than a pixel; accuracy 90th percentile %.2f px, completeness %.2f px",
 			o.ColorSigma, o.MinTexture, o.TextureSigma, r.points, r.nearBox, r.outside, 100*float64(r.outside)/float64(r.nearBox), r.acc90/pixel, r.comp90/pixel)
 		return r
@@ -330,4 +328,15 @@ func TestPartOnPlainSheet(t *testing.T) {
 	if after.comp90 > 0.91*pixel {
 		t.Errorf("completeness: 90%% of the visible box within %.2f px of a point, want ≤ 0.91 px", after.comp90/pixel)
 	}
+}
+
+// sheetBoxPixel is the pixel footprint of reconstructSheetBox's cameras at
+// their distance.
+const sheetBoxPixel = 10.0 / 400
+
+// reconstructSheetBox reconstructs TestPart's box standing on a plain
+// sheet, seen as TestPart sees it, with options o.
+func reconstructSheetBox(tb testing.TB, o Options) partResult {
+	b := boxScene{lo: r3.Vec{X: -1.25, Y: -0.8}, hi: r3.Vec{X: 1.25, Y: 0.8, Z: 1}, tex: texture{seed: 21, cell: 0.25}, sheet: true}
+	return reconstructPart(tb, b, [][2]float64{{12, 30}}, r3.Vec{Z: 0.4}, 10, 160, 120, 400, &o, nil)
 }
