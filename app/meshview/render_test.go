@@ -94,24 +94,11 @@ func square(s, y0 float64) *geom.Mesh {
 	}
 }
 
-// merge returns the meshes as one.
-func merge(ms ...*geom.Mesh) *geom.Mesh {
-	out := &geom.Mesh{}
-	for _, m := range ms {
-		o := int32(len(out.Vertices))
-		out.Vertices = append(out.Vertices, m.Vertices...)
-		for _, f := range m.Faces {
-			out.Faces = append(out.Faces, [3]int32{f[0] + o, f[1] + o, f[2] + o})
-		}
-	}
-	return out
-}
-
 func TestDepth(t *testing.T) {
 	near, far := square(0.5, -1), square(1, 1)
 	const w, h = 120, 100
 	var imgs [2]*image.RGBA
-	for i, m := range []*geom.Mesh{merge(near, far), merge(far, near)} {
+	for i, m := range []*geom.Mesh{geom.Join(near, far), geom.Join(far, near)} {
 		r := NewRenderer()
 		r.SetMesh(m)
 		r.Camera = frontCamera(4)

@@ -26,19 +26,6 @@ func boxMesh(lo, hi r3.Vec) *geom.Mesh {
 	return m
 }
 
-// joined returns the meshes as one, each keeping its faces.
-func joined(ms ...*geom.Mesh) *geom.Mesh {
-	out := &geom.Mesh{}
-	for _, m := range ms {
-		base := int32(len(out.Vertices))
-		out.Vertices = append(out.Vertices, m.Vertices...)
-		for _, f := range m.Faces {
-			out.Faces = append(out.Faces, [3]int32{f[0] + base, f[1] + base, f[2] + base})
-		}
-	}
-	return out
-}
-
 // flipped returns m with every face's orientation reversed.
 func flipped(m *geom.Mesh) *geom.Mesh {
 	out := &geom.Mesh{Vertices: m.Vertices}
@@ -209,7 +196,7 @@ func TestVisibleOccluded(t *testing.T) {
 	// ground: from 25° up or more, a sight line from the cube rises 2 mm
 	// within 4.3 mm and meets the plate. Only the plate's top and sides
 	// are seen, (41² + 4·41) / (2·41² + 4·41 + 6) of the area.
-	m := joined(
+	m := geom.Join(
 		boxMesh(r3.Vec{}, r3.Vec{X: 1, Y: 1, Z: 1}),
 		boxMesh(r3.Vec{X: -20, Y: -20, Z: 2}, r3.Vec{X: 21, Y: 21, Z: 3}),
 	)
@@ -357,7 +344,7 @@ func BenchmarkVisible(b *testing.B) {
 	for _, v := range m.Vertices {
 		up.Vertices = append(up.Vertices, r3.Add(v, r3.Vec{Z: 51}))
 	}
-	roofed := joined(up, boxMesh(r3.Vec{X: -200, Y: -200, Z: 105}, r3.Vec{X: 200, Y: 200, Z: 107}))
+	roofed := geom.Join(up, boxMesh(r3.Vec{X: -200, Y: -200, Z: 105}, r3.Vec{X: 200, Y: 200, Z: 107}))
 	cams := ringCameras(r3.Vec{Z: 51}, 300)
 	for _, tt := range []struct {
 		name string

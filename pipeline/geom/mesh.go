@@ -89,3 +89,17 @@ func (m *Mesh) Validate() error {
 	}
 	return nil
 }
+
+// Join returns the meshes as one, each keeping its vertices and faces (no
+// vertex is shared between them).
+func Join(ms ...*Mesh) *Mesh {
+	out := &Mesh{}
+	for _, m := range ms {
+		base := int32(len(out.Vertices))
+		out.Vertices = append(out.Vertices, m.Vertices...)
+		for _, f := range m.Faces {
+			out.Faces = append(out.Faces, [3]int32{f[0] + base, f[1] + base, f[2] + base})
+		}
+	}
+	return out
+}

@@ -347,3 +347,18 @@ func TestPointCloud(t *testing.T) {
 		t.Errorf("Validate() with Inf = %v", err)
 	}
 }
+
+func TestJoin(t *testing.T) {
+	tri := &Mesh{Vertices: []Vec{{}, {X: 1}, {Y: 1}}, Faces: [][3]int32{{0, 1, 2}}}
+	up := &Mesh{Vertices: []Vec{{Z: 1}, {X: 1, Z: 1}, {Y: 1, Z: 1}}, Faces: [][3]int32{{0, 2, 1}}}
+	j := Join(tri, up, &Mesh{})
+	if len(j.Vertices) != 6 || len(j.Faces) != 2 || j.Faces[1] != [3]int32{3, 5, 4} {
+		t.Fatalf("Join: %d vertices, faces %v; want 6 and [[0 1 2] [3 5 4]]", len(j.Vertices), j.Faces)
+	}
+	if err := j.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := j.Area(), tri.Area()+up.Area(); got != want {
+		t.Errorf("area %g, want %g", got, want)
+	}
+}

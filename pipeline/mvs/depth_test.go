@@ -20,19 +20,23 @@ func testOptions() *Options {
 	return &o
 }
 
+// planeCases are the test planes of the depth tests: fronto-parallel to
+// the reference and slanted 40° about its y axis.
+var planeCases = []struct {
+	name   string
+	normal r3.Vec
+}{
+	{"fronto-parallel", r3.Vec{Z: -1}},
+	{"slanted 40°", tilted(40)},
+}
+
 func tilted(deg float64) r3.Vec {
 	a := deg * math.Pi / 180
 	return r3.Vec{X: math.Sin(a), Z: -math.Cos(a)}
 }
 
 func TestCost(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		normal r3.Vec
-	}{
-		{"fronto-parallel", r3.Vec{Z: -1}},
-		{"slanted 40°", tilted(40)},
-	} {
+	for _, tc := range planeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScene(t, tc.normal, 1)
 			e, err := newEstimator(0, s.views, allSources, 7, 14, testOptions())
@@ -71,13 +75,7 @@ func TestCost(t *testing.T) {
 }
 
 func TestEstimateDepth(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		normal r3.Vec
-	}{
-		{"fronto-parallel", r3.Vec{Z: -1}},
-		{"slanted 40°", tilted(40)},
-	} {
+	for _, tc := range planeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScene(t, tc.normal, 2)
 			o := testOptions()
