@@ -73,11 +73,13 @@ func (c *cancelAt) Done(string, bool, time.Duration) {}
 // TestStagesWithColmap reconstructs a small synthetic capture with the
 // real colmap: every photo registered, a sub-pixel reprojection error, a
 // second run from the cache, and a run killed in the mapper that resumes.
+// Twelve photos, 30° apart: with ten (36°) the mapper once (in about fifty
+// runs) registered one photo of the symmetric bracket far from its place.
 func TestStagesWithColmap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs COLMAP on 10 photos (about a minute); skipped in -short mode")
 	}
-	bin, in, photos := colmapCapture(t, 10)
+	bin, in, photos := colmapCapture(t, 12)
 	before := map[string]time.Time{}
 	for _, p := range photos {
 		fi, err := os.Stat(p)
@@ -137,7 +139,7 @@ func TestStagesWithColmap(t *testing.T) {
 		est = append(est, im.Center())
 		tru = append(tru, want[im.Name])
 	}
-	_, e, err := eval.Residuals(est, tru)
+	sim, e, err := eval.Residuals(est, tru)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +147,9 @@ func TestStagesWithColmap(t *testing.T) {
 	t.Logf("camera centres: RMS %.2f mm, worst %.2f mm (%.2f%% of the %.0f mm distance)", e.RMS, e.Max, 100*e.Max/dist, dist)
 	if e.Max > 0.01*dist {
 		t.Errorf("worst camera centre error %.2f mm, over 1%% of the %.0f mm distance", e.Max, dist)
+		for i, im := range m.Images {
+			t.Logf("%s: %d points seen, %.2f mm off", im.Name, im.Observed, r3.Norm(r3.Sub(sim.Apply(est[i]), tru[i])))
+		}
 	}
 	// The CPU dense stage: pipeline/mvs's points, and the mesh made of them.
 	if raceEnabled {
