@@ -111,6 +111,11 @@ func EstimateDepth(ctx context.Context, ref int, views []*View, sources []int, n
 				return nil, err
 			}
 		}
+		if l == 0 && o.EdgeRadius > 0 {
+			if err := trimEdges(ctx, dm, e.fx, e.fy, e.cx, e.cy, o.EdgeRadius, float32(o.EdgeJump), o.Workers); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return dm, nil
 }

@@ -46,6 +46,13 @@ type Options struct {
 	// Negative SmoothRadius: no smoothing.
 	SmoothRadius int
 	SmoothTol    float64
+	// EdgeRadius and EdgeJump: a final depth is dropped when within
+	// EdgeRadius pixels there is a depth more than EdgeJump (relative)
+	// deeper than its plane gives there: it is on the near side of an
+	// occluding contour, where PatchMatch extends the foreground into the
+	// air (edge fattening). Negative EdgeRadius: no trimming.
+	EdgeRadius int
+	EdgeJump   float64
 	// GeoIterations of the geometric-consistency pass (ACMM, Xu & Tao
 	// 2019 §3.3) refine every depth map at the working size once all
 	// exist, adding GeoWeight × each source's forward–backward
@@ -99,6 +106,8 @@ func DefaultOptions(preset string) Options {
 		TextureSigma:   0.03,
 		SmoothRadius:   3,
 		SmoothTol:      0.005,
+		EdgeRadius:     2,
+		EdgeJump:       0.01,
 		GeoIterations:  -1,
 		GeoWeight:      0.2,
 		GeoMaxError:    3,
@@ -154,6 +163,8 @@ func (o *Options) resolved() Options {
 	def(&r.Workers, runtime.GOMAXPROCS(0))
 	def(&r.SmoothRadius, d.SmoothRadius)
 	deff(&r.SmoothTol, d.SmoothTol)
+	def(&r.EdgeRadius, d.EdgeRadius)
+	deff(&r.EdgeJump, d.EdgeJump)
 	def(&r.GeoIterations, d.GeoIterations)
 	deff(&r.GeoWeight, d.GeoWeight)
 	deff(&r.GeoMaxError, d.GeoMaxError)
