@@ -191,6 +191,11 @@ type estimator struct {
 	// geoMax) is added to the photometric cost.
 	geo               []geoSource
 	geoWeight, geoMax float32
+	// settled, in the geometric pass, marks the pixels whose depth already
+	// round-trips within geoSettled pixels through TopK sources: the pass
+	// leaves them as they are and refines only the others.
+	settled    []bool
+	geoSettled float32
 }
 
 type offset struct{ dx, dy, di int } // di = dy·w + dx
@@ -452,6 +457,15 @@ func (e *estimator) run(ctx context.Context, init *DepthMap) error {
 			dm.Depth[p] = d
 			copy(dm.Normal[3*p:3*p+3], n[:])
 			dm.Cost[p] = e.score(x, y, rx, ry, d, n, s)
+			if e.settled != nil {
+				agree := 0
+				for i := range e.geo {
+					if e.geo[i].roundTrip(x, y, rx, ry, d, e.geoMax) < e.geoSettled {
+						agree++
+					}
+				}
+				e.settled[p] = agree >= e.topK
+			}
 		}
 	})
 	if err != nil {
@@ -553,7 +567,7 @@ func (e *estimator) update(x, y, it int, rng *rng, s *scratch) {
 	dm := e.dm
 	w := e.w
 	p := y*w + x
-	if e.refVar[p] == 0 {
+	if e.refVar[p] == 0 || (e.settled != nil && e.settled[p]) {
 		return
 	}
 	rx, ry := e.ray(x, y)

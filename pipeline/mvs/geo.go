@@ -112,6 +112,9 @@ func geoRefine(ctx context.Context, ref int, views []*View, sources []int, maps 
 		e.geo = append(e.geo, newGeoSource(views[ref], views[s], maps[s]))
 	}
 	e.geoWeight, e.geoMax = float32(o.GeoWeight), float32(o.GeoMaxError)
+	if o.GeoSettled > 0 {
+		e.settled, e.geoSettled = make([]bool, len(init.Depth)), float32(o.GeoSettled)
+	}
 	e.iterations, e.firstIteration = o.GeoIterations, it
 	e.nregions = 4
 	if err := e.run(ctx, init); err != nil {

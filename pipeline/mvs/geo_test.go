@@ -45,18 +45,78 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// TestPartGeometricPass is TestPart with the geometric-consistency pass:
-// the targets still hold.
-func TestPartGeometricPass(t *testing.T) {
+// TestPartPhotometricOnly is TestPartOnPlainSheet without the geometric-
+// consistency pass (the draft preset's way): the targets still hold.
+func TestPartPhotometricOnly(t *testing.T) {
 	if raceEnabled {
 		t.Skip("accuracy test of 12 views, 20 times slower under the race detector; run without -race")
 	}
 	const pixel = sheetBoxPixel
 	o := DefaultOptions("standard")
-	o.GeoIterations = 1
+	o.GeoIterations = -1
 	r := reconstructSheetBox(t, o)
 	t.Logf("%d points, %d on and around the box, %d off its footprint; accuracy 90th percentile %.2f px, completeness %.2f px", r.points, r.nearBox, r.outside, r.acc90/pixel, r.comp90/pixel)
 	if r.acc90 > 0.55*pixel || r.comp90 > 0.91*pixel {
 		t.Errorf("accuracy %.2f px (want ≤ 0.55), completeness %.2f px (want ≤ 0.91)", r.acc90/pixel, r.comp90/pixel)
+	}
+}
+
+// TestGeoSettled: the geometric pass with the true depth maps of the
+// sources and a reference map true on its left half and 3 % too deep on its
+// right half. The left half round-trips through the sources: settled, it
+// comes back exactly as it was. The right half does not: refined, it comes
+// closer to the truth.
+func TestGeoSettled(t *testing.T) {
+	s := newScene(t, r3.Vec{X: 0.3, Y: -0.2, Z: -1}, 3)
+	maps := make([]*DepthMap, len(s.views))
+	for i, v := range s.views {
+		maps[i] = truth(v, s.pl)
+	}
+	ref := s.views[0]
+	tr := maps[0]
+	start := newDepthMap(ref.W, ref.H)
+	copy(start.Normal, tr.Normal)
+	for p, d := range tr.Depth {
+		start.Depth[p] = d
+		if p%ref.W >= ref.W/2 {
+			start.Depth[p] = 1.03 * d
+		}
+	}
+	maps[0] = start
+	o := DefaultOptions("standard")
+	o.Workers = 2
+	o.SmoothRadius = -1
+	sources := make([]int, 0, len(s.views)-1)
+	for i := 1; i < len(s.views); i++ {
+		sources = append(sources, i)
+	}
+	o.GeoIterations = 2
+	dm, err := geoRefine(t.Context(), 0, s.views, sources, maps, 0.8*testDist, 1.25*testDist, 0, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var same, left, closer, right int
+	for y := 20; y < ref.H-20; y++ {
+		for x := 20; x < ref.W-20; x++ {
+			p := y*ref.W + x
+			if tr.Depth[p] <= 0 {
+				continue
+			}
+			if x < ref.W/2-10 {
+				left++
+				if dm.Depth[p] == start.Depth[p] {
+					same++
+				}
+			} else if x > ref.W/2+10 {
+				right++
+				if e := dm.Depth[p] - tr.Depth[p]; dm.Depth[p] > 0 && abs32(e) < 0.5*(start.Depth[p]-tr.Depth[p]) {
+					closer++
+				}
+			}
+		}
+	}
+	t.Logf("true half: %d of %d pixels unchanged; 3 %% off half: %d of %d pixels at least halfway to the truth", same, left, closer, right)
+	if left == 0 || right == 0 || float64(same) < 0.95*float64(left) || float64(closer) < 0.5*float64(right) {
+		t.Errorf("true half: %d of %d pixels unchanged (want ≥ 95 %%); 3 %% off half: %d of %d at least halfway to the truth (want ≥ 50 %%)", same, left, closer, right)
 	}
 }

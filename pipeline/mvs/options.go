@@ -60,6 +60,10 @@ type Options struct {
 	// cost. Negative: no such pass.
 	GeoIterations          int
 	GeoWeight, GeoMaxError float64
+	// GeoSettled: the geometric pass leaves alone the pixels whose depth
+	// already round-trips within GeoSettled pixels through TopK sources,
+	// refining only the others. Negative: it refines every pixel.
+	GeoSettled float64
 	// MaxCost: a pixel whose final cost (1 − NCC, 0 best, 2 worst) is above
 	// it gets no depth.
 	MaxCost float64
@@ -108,9 +112,10 @@ func DefaultOptions(preset string) Options {
 		SmoothTol:      0.005,
 		EdgeRadius:     2,
 		EdgeJump:       0.01,
-		GeoIterations:  -1,
+		GeoIterations:  1,
 		GeoWeight:      0.2,
 		GeoMaxError:    3,
+		GeoSettled:     0.5,
 		MaxCost:        0.5,
 		MinConsistent:  2, // ACMM's rule: two views besides the reference
 		MaxReprojError: 1,
@@ -120,6 +125,7 @@ func DefaultOptions(preset string) Options {
 	switch preset {
 	case "draft":
 		o.MaxSize = 700
+		o.GeoIterations = -1 // a quarter of the time for 2 points near the part
 	case "high":
 		o.MaxSize = -1
 		o.FineIterations = 2
@@ -168,6 +174,7 @@ func (o *Options) resolved() Options {
 	def(&r.GeoIterations, d.GeoIterations)
 	deff(&r.GeoWeight, d.GeoWeight)
 	deff(&r.GeoMaxError, d.GeoMaxError)
+	deff(&r.GeoSettled, d.GeoSettled)
 	deff(&r.MaxCost, d.MaxCost)
 	deff(&r.MaxReprojError, d.MaxReprojError)
 	deff(&r.MaxDepthDiff, d.MaxDepthDiff)
