@@ -248,9 +248,14 @@ func TestProcessCommand(t *testing.T) {
 		t.Fatalf("eval --json: %v\n%s", err, out.String())
 	}
 	if ev.Registered != 10 || ev.PartSize < 80 || ev.PartSize > 120 || ev.Centres.Max > 0.01*ev.Centres.Distance ||
-		ev.Sparse.NearPart < 30 || ev.Sparse.Median > 1 || ev.Sparse.Completeness <= 0 ||
-		ev.Mesh == nil || ev.Mesh.NearPart == 0 || ev.Mesh.Completeness <= 0 {
+		ev.Sparse.NearPart < 30 || ev.Sparse.Median > 1 || ev.Sparse.Completeness <= 0 || ev.Mesh == nil {
 		t.Errorf("eval %+v", ev)
+	}
+	// The mesh of the dense points covers the part. Without them (under
+	// the race detector) it is made of a thousand sparse points, a few
+	// dozen on the part, and Poisson's trim may leave nothing there.
+	if !raceEnabled && ev.Mesh != nil && (ev.Mesh.NearPart == 0 || ev.Mesh.Completeness <= 0) {
+		t.Errorf("mesh of the dense points: %d points near the part, completeness %.3f", ev.Mesh.NearPart, ev.Mesh.Completeness)
 	}
 	t.Logf("eval: %s", out.String())
 	out.Reset()
