@@ -266,9 +266,9 @@ func newEstimator(ref int, views []*View, sources []int, near, far float64, o *O
 	return e, nil
 }
 
-func newSource(rv, sv *View) source {
-	// R_rel = R_s·R_rᵀ, t_rel = T_s − R_rel·T_r.
-	var rr [9]float64
+// relativeMotion returns the rigid motion from rv's camera frame to sv's:
+// R_rel = R_s·R_rᵀ, t_rel = T_s − R_rel·T_r.
+func relativeMotion(rv, sv *View) (rr [9]float64, t [3]float64) {
 	for i := range 3 {
 		for j := range 3 {
 			for k := range 3 {
@@ -276,10 +276,14 @@ func newSource(rv, sv *View) source {
 			}
 		}
 	}
-	var t [3]float64
 	for i := range 3 {
 		t[i] = sv.T[i] - (rr[3*i]*rv.T[0] + rr[3*i+1]*rv.T[1] + rr[3*i+2]*rv.T[2])
 	}
+	return rr, t
+}
+
+func newSource(rv, sv *View) source {
+	rr, t := relativeMotion(rv, sv)
 	ks := [9]float64{sv.K[0], 0, sv.K[2] - 0.5, 0, sv.K[1], sv.K[3] - 0.5, 0, 0, 1}
 	fx, fy, cx, cy := rv.K[0], rv.K[1], rv.K[2]-0.5, rv.K[3]-0.5
 	kri := [9]float64{1 / fx, 0, -cx / fx, 0, 1 / fy, -cy / fy, 0, 0, 1}

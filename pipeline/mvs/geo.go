@@ -30,20 +30,13 @@ type geoSource struct {
 // newGeoSource returns the geometric term's data for source sv (depth map
 // dm, nil for none) of reference rv.
 func newGeoSource(rv, sv *View, dm *DepthMap) geoSource {
-	var rr [9]float64
-	for i := range 3 {
-		for j := range 3 {
-			for k := range 3 {
-				rr[3*i+j] += sv.R[3*i+k] * rv.R[3*j+k]
-			}
-		}
-	}
+	rr, t := relativeMotion(rv, sv)
 	g := geoSource{
 		fx: float32(sv.K[0]), fy: float32(sv.K[1]), cx: float32(sv.K[2] - 0.5), cy: float32(sv.K[3] - 0.5),
 		rfx: float32(rv.K[0]), rfy: float32(rv.K[1]), rcx: float32(rv.K[2] - 0.5), rcy: float32(rv.K[3] - 0.5),
 	}
-	for i := range 3 {
-		g.t[i] = float32(sv.T[i] - (rr[3*i]*rv.T[0] + rr[3*i+1]*rv.T[1] + rr[3*i+2]*rv.T[2]))
+	for i := range t {
+		g.t[i] = float32(t[i])
 	}
 	for i := range rr {
 		g.r[i] = float32(rr[i])

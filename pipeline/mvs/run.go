@@ -109,11 +109,7 @@ func Run(ctx context.Context, workspace string, opts *Options) (*geom.PointCloud
 		for i := range views {
 			if maps[i] != nil {
 				near, far, _ := DepthRange(views[i], points)
-				var src []int
-				for _, n := range nbrs[i][:min(len(nbrs[i]), o.Neighbors)] {
-					src = append(src, n.View)
-				}
-				dm, err := geoRefine(ctx, i, views, src, maps, near, far, it, &o)
+				dm, err := geoRefine(ctx, i, views, sourcesOf(nbrs[i], o.Neighbors), maps, near, far, it, &o)
 				if err != nil {
 					return nil, st, err
 				}
@@ -172,11 +168,17 @@ func depthOf(ctx context.Context, i int, views []*View, nbrs []Neighbor, points 
 		return nil, &InputError{Kind: ErrNoOverlap, Msg: fmt.Sprintf("photo %s sees fewer than %d points of the sparse model", v.Name, minShared),
 			Hint: "Take photos that overlap by at least half, moving around the part in small steps"}
 	}
-	src := make([]int, 0, o.Neighbors)
-	for _, n := range nbrs[:min(len(nbrs), o.Neighbors)] {
-		src = append(src, n.View)
+	return EstimateDepth(ctx, i, views, sourcesOf(nbrs, o.Neighbors), near, far, o)
+}
+
+// sourcesOf returns the views of the first n neighbours: those a depth
+// map is matched against.
+func sourcesOf(nbrs []Neighbor, n int) []int {
+	src := make([]int, 0, n)
+	for _, nb := range nbrs[:min(len(nbrs), n)] {
+		src = append(src, nb.View)
 	}
-	return EstimateDepth(ctx, i, views, src, near, far, o)
+	return src
 }
 
 // allSkipped returns the error for a run in which every view was skipped,

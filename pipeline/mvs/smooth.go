@@ -25,40 +25,47 @@ func smooth(ctx context.Context, dm *DepthMap, fx, fy, cx, cy float32, radius in
 			}
 		}
 	}
-	err := parallelFor(ctx, 0, h, workers, func() func(int) {
-		return func(y int) {
-			for x := range w {
-				p := y*w + x
-				d := dm.Depth[p]
-				if d <= 0 {
+	err := eachDepth(ctx, dm, workers, func(x, y, p int, d float32) {
+		rx, ry := ray(x, y)
+		sum, n := d, float32(1)
+		for yy := max(0, y-radius); yy <= min(h-1, y+radius); yy++ {
+			for xx := max(0, x-radius); xx <= min(w-1, x+radius); xx++ {
+				q := yy*w + xx
+				if q == p || dm.Depth[q] <= 0 {
 					continue
 				}
-				rx, ry := ray(x, y)
-				sum, n := d, float32(1)
-				for yy := max(0, y-radius); yy <= min(h-1, y+radius); yy++ {
-					for xx := max(0, x-radius); xx <= min(w-1, x+radius); xx++ {
-						q := yy*w + xx
-						if q == p || dm.Depth[q] <= 0 {
-							continue
-						}
-						den := dm.Normal[3*q]*rx + dm.Normal[3*q+1]*ry + dm.Normal[3*q+2]
-						if den >= 0 {
-							continue
-						}
-						dq := delta[q] / den
-						if abs32(dq-d) <= tol*d {
-							sum += dq
-							n++
-						}
-					}
+				den := dm.Normal[3*q]*rx + dm.Normal[3*q+1]*ry + dm.Normal[3*q+2]
+				if den >= 0 {
+					continue
 				}
-				out[p] = sum / n
+				dq := delta[q] / den
+				if abs32(dq-d) <= tol*d {
+					sum += dq
+					n++
+				}
 			}
 		}
+		out[p] = sum / n
 	})
 	if err != nil {
 		return err
 	}
 	copy(dm.Depth, out)
 	return nil
+}
+
+// eachDepth calls fn for every pixel p = (x, y) of dm with a depth d > 0,
+// rows shared among workers goroutines. It returns ctx.Err() if ctx is
+// cancelled.
+func eachDepth(ctx context.Context, dm *DepthMap, workers int, fn func(x, y, p int, d float32)) error {
+	w := dm.W
+	return parallelFor(ctx, 0, dm.H, workers, func() func(int) {
+		return func(y int) {
+			for x, d := range dm.Depth[y*w : (y+1)*w] {
+				if d > 0 {
+					fn(x, y, y*w+x, d)
+				}
+			}
+		}
+	})
 }

@@ -37,36 +37,27 @@ func trimEdges(ctx context.Context, dm *DepthMap, fx, fy, cx, cy float32, radius
 	}
 	ray := func(x, y int) (float32, float32) { return (float32(x) - cx) / fx, (float32(y) - cy) / fy }
 	drop := make([]bool, len(dm.Depth))
-	if err := parallelFor(ctx, 0, h, workers, func() func(int) {
-		return func(y int) {
-			for x := range w {
-				p := y*w + x
-				d := dm.Depth[p]
-				if d <= 0 {
-					continue
-				}
-				limit := d * (1 + jump)
-				deeper := false
-				for yy := max(0, y-radius); yy <= min(h-1, y+radius) && !deeper; yy++ {
-					deeper = rows[yy*w+x] > limit
-				}
-				if !deeper {
-					continue
-				}
-				// The plane nᵀX = δ through the pixel's point gives depth
-				// δ/(n·ray) at another pixel.
-				n := dm.Normal[3*p : 3*p+3 : 3*p+3]
-				rx, ry := ray(x, y)
-				delta := d * (n[0]*rx + n[1]*ry + n[2])
-				for yy := max(0, y-radius); yy <= min(h-1, y+radius) && !drop[p]; yy++ {
-					for xx := max(0, x-radius); xx <= min(w-1, x+radius); xx++ {
-						qrx, qry := ray(xx, yy)
-						den := n[0]*qrx + n[1]*qry + n[2]
-						if den < 0 && dm.Depth[yy*w+xx] > delta/den*(1+jump) {
-							drop[p] = true
-							break
-						}
-					}
+	if err := eachDepth(ctx, dm, workers, func(x, y, p int, d float32) {
+		limit := d * (1 + jump)
+		deeper := false
+		for yy := max(0, y-radius); yy <= min(h-1, y+radius) && !deeper; yy++ {
+			deeper = rows[yy*w+x] > limit
+		}
+		if !deeper {
+			return
+		}
+		// The plane nᵀX = δ through the pixel's point gives depth δ/(n·ray)
+		// at another pixel.
+		n := dm.Normal[3*p : 3*p+3 : 3*p+3]
+		rx, ry := ray(x, y)
+		delta := d * (n[0]*rx + n[1]*ry + n[2])
+		for yy := max(0, y-radius); yy <= min(h-1, y+radius) && !drop[p]; yy++ {
+			for xx := max(0, x-radius); xx <= min(w-1, x+radius); xx++ {
+				qrx, qry := ray(xx, yy)
+				den := n[0]*qrx + n[1]*qry + n[2]
+				if den < 0 && dm.Depth[yy*w+xx] > delta/den*(1+jump) {
+					drop[p] = true
+					break
 				}
 			}
 		}
