@@ -105,9 +105,9 @@ func DefaultOptions(preset string) Options {
 		TopK:           2,
 		WindowRadius:   4, // a 9×9 window…
 		Stride:         2, // …sampled on every other row and column: 25 samples
-		ColorSigma:     0.1,
+		ColorSigma:     0.07,
 		MinTexture:     0.008,
-		TextureSigma:   0.03,
+		TextureSigma:   0.02,
 		SmoothRadius:   3,
 		SmoothTol:      0.005,
 		EdgeRadius:     2,
