@@ -55,7 +55,7 @@ demo: deps cli ## Generate the built-in sample capture and run everything that e
 	$(BIN)/replica-cli markers --paper a4 --out $(OUT)/scale-sheet-a4.pdf
 	$(BIN)/replica-cli markers --paper letter --out $(OUT)/scale-sheet-letter.pdf
 	@echo "== process: reconstruct the sample with COLMAP on this machine (a few minutes on 2 cores; a rerun comes from the cache)"
-	$(BIN)/replica-cli process $(OUT)/sample --out $(OUT)/sample-model --quality draft
+	$(BIN)/replica-cli process $(OUT)/sample --out $(OUT)/sample-model --quality standard
 	@echo "== eval: the reconstruction against the sample's ground truth"
 	$(BIN)/replica-cli eval $(OUT)/sample-model --truth $(OUT)/sample/groundtruth.json
 	@echo
