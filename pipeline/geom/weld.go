@@ -12,14 +12,17 @@ import (
 // (-0 and +0 are identical; NaN never is).
 //
 // Vertices are visited in order and each either joins the first kept vertex
-// within tol or is kept itself, so the result depends on the order and a
-// chain of close vertices does not collapse into one. Kept vertices keep
-// their coordinates and relative order; unreferenced vertices are welded and
-// kept too. Faces are not removed even when welding collapses them: see
-// Topology.CollapsedFaces. Candidates are found in a uniform grid of cell
-// size tol, so only the 27 cells around a vertex are searched (the "spatial
-// hashing" of Teschner et al., "Optimized Spatial Hashing for Collision
-// Detection of Deformable Objects", VMV 2003).
+// (the one of lowest index) within tol or is kept itself, so the result
+// depends on the order and a chain of close vertices does not collapse into
+// one. Kept vertices keep their coordinates and relative order; unreferenced
+// vertices are welded and kept too. Faces are not removed even when welding
+// collapses them: see Topology.CollapsedFaces. Candidates are found in a
+// spatial hash grid (Teschner et al., "Optimized Spatial Hashing for
+// Collision Detection of Deformable Objects", VMV 2003) of cells of 16 tol:
+// a vertex looks into the next cell along an axis only when it lies within
+// an eighth of a cell (2 tol, twice the distance needed, against rounding)
+// of that side, so it probes about 2 cells where cells of tol would take 27
+// (on a 1.3-million-face mesh, a third of the time).
 //
 // The faces must index Vertices (see Validate).
 func (m *Mesh) WeldVertices(tol float64) int {
@@ -38,30 +41,40 @@ func (m *Mesh) WeldVertices(tol float64) int {
 		}
 	} else {
 		type cell [3]int64
-		cellOf := func(p Vec) cell {
-			return cell{int64(math.Floor(p.X / tol)), int64(math.Floor(p.Y / tol)), int64(math.Floor(p.Z / tol))}
-		}
-		grid := make(map[cell][]int32)
+		cellSize := 16 * tol
+		head := make(map[cell]int32, len(m.Vertices)) // cell → 1 + its last kept vertex
+		next := make([]int32, 0, len(m.Vertices))     // kept vertex → 1 + the previous one in its cell
 		tol2 := tol * tol
-	vertices:
 		for i, p := range m.Vertices {
-			c := cellOf(p)
-			for dx := int64(-1); dx <= 1; dx++ {
-				for dy := int64(-1); dy <= 1; dy++ {
-					for dz := int64(-1); dz <= 1; dz++ {
-						for _, j := range grid[cell{c[0] + dx, c[1] + dy, c[2] + dz}] {
-							if r3.Norm2(r3.Sub(kept[j], p)) <= tol2 {
-								remap[i] = j
-								continue vertices
+			var c, lo, hi cell
+			for a, x := range [3]float64{p.X / cellSize, p.Y / cellSize, p.Z / cellSize} {
+				f := math.Floor(x)
+				c[a], lo[a], hi[a] = int64(f), int64(f), int64(f)
+				if x-f < 0.125 {
+					lo[a]--
+				}
+				if x-f > 0.875 {
+					hi[a]++
+				}
+			}
+			first := int32(len(kept))
+			for x := lo[0]; x <= hi[0]; x++ {
+				for y := lo[1]; y <= hi[1]; y++ {
+					for z := lo[2]; z <= hi[2]; z++ {
+						for j := head[cell{x, y, z}]; j > 0; j = next[j-1] {
+							if j-1 < first && r3.Norm2(r3.Sub(kept[j-1], p)) <= tol2 {
+								first = j - 1
 							}
 						}
 					}
 				}
 			}
-			j := int32(len(kept))
-			kept = append(kept, p)
-			grid[c] = append(grid[c], j)
-			remap[i] = j
+			remap[i] = first
+			if first == int32(len(kept)) {
+				kept = append(kept, p)
+				next = append(next, head[c])
+				head[c] = first + 1
+			}
 		}
 	}
 	removed := len(m.Vertices) - len(kept)
