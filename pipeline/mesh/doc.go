@@ -1,5 +1,5 @@
 // Package mesh repairs, scales and exports meshes for printing, and holds
-// the STL/PLY (later 3MF) codecs.
+// the STL, PLY and 3MF codecs.
 //
 // The readers take outside data: they return a *FormatError for input that
 // is not a valid file of their format, never panic, and allocate in

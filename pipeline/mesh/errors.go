@@ -4,7 +4,7 @@ package mesh
 // that exceeds one of the readers' limits. Err, when set, is the cause, such
 // as io.ErrUnexpectedEOF for a truncated file.
 type FormatError struct {
-	Format string // "stl" or "ply"
+	Format string // "stl", "ply" or "3mf"
 	Msg    string // what is wrong and where, e.g. "vertex 12: non-finite coordinate"
 	Err    error  // cause, or nil
 }
