@@ -536,7 +536,7 @@ func TestFillFallback(t *testing.T) {
 	}
 }
 
-// TestWeld checks weld against a quadratic search on points of a lattice
+// TestWeld checks geom.Mesh.WeldVertices against a quadratic search on points of a lattice
 // jittered by up to twice the tolerance, so that many pairs are just within
 // or just beyond it and straddle weld's cells (16 tol).
 func TestWeld(t *testing.T) {
@@ -566,8 +566,9 @@ func TestWeld(t *testing.T) {
 		for _, f := range faces {
 			wantFaces = append(wantFaces, [3]int32{remap[f[0]], remap[f[1]], remap[f[2]]})
 		}
-		gotFaces := slices.Clone(faces)
-		gotVerts := weld(verts, gotFaces, tol)
+		got := geom.Mesh{Vertices: verts, Faces: slices.Clone(faces)}
+		got.WeldVertices(tol)
+		gotVerts, gotFaces := got.Vertices, got.Faces
 		if !slices.Equal(gotVerts, wantVerts) || !slices.Equal(gotFaces, wantFaces) {
 			t.Errorf("tolerance %v: weld kept %d vertices, want %d; or their faces differ", tol, len(gotVerts), len(wantVerts))
 		}
