@@ -8,7 +8,7 @@ BIN := bin
 OUT ?= out
 # Debian packages the build, tests and demo need. Keep in sync with the README.
 DEB_PKGS := colmap libgl1-mesa-dev xorg-dev pkg-config gcc xvfb imagemagick \
-	libimage-exiftool-perl admesh poppler-utils time
+	libimage-exiftool-perl admesh prusa-slicer poppler-utils time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 60s
@@ -76,7 +76,7 @@ test: ## go vet, every test with the race detector, then the slow capture accept
 	$(GO) test -count=1 -timeout 30m -run 'Synthetic|Monstree|Duplicate|Isolated' ./capture/
 	@# The COLMAP integration tests skip the CPU dense stage under -race (tenfold slower):
 	@# here they run it.
-	$(GO) test -count=1 -timeout 30m -run 'TestStagesWithColmap|TestProcessCommand' ./pipeline/local/ ./cmd/replica/
+	$(GO) test -count=1 -timeout 30m -run 'TestStagesWithColmap|TestProcessCommand|TestProcessWithoutMarkers' ./pipeline/local/ ./cmd/replica/
 
 .PHONY: test-short
 test-short: ## Quick tests only (skips the colmap integration tests)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/replica3d/replica/pipeline/geom"
+	"gonum.org/v1/gonum/spatial/r3"
 )
 
 // STL is the format 3D Systems defined for its stereolithography machines,
@@ -369,8 +370,11 @@ func WriteSTL(w io.Writer, m *geom.Mesh, header string) error {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v.Y)))
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v.Z)))
 	}
-	for i, f := range m.Faces {
-		put(m.FaceNormal(i))
+	for _, f := range m.Faces {
+		// The normal of the corners as written, rounded to float32: a
+		// sliver's normal can turn over in the rounding, and readers that
+		// check normals (ADMesh's "normals fixed") compare with it.
+		put(normal32(m.Vertices[f[0]], m.Vertices[f[1]], m.Vertices[f[2]]))
 		put(m.Vertices[f[0]])
 		put(m.Vertices[f[1]])
 		put(m.Vertices[f[2]])
@@ -386,6 +390,22 @@ func WriteSTL(w io.Writer, m *geom.Mesh, header string) error {
 		return fmt.Errorf("stl: write: %w", err)
 	}
 	return nil
+}
+
+// normal32 returns the unit normal of the triangle abc with its corners
+// rounded to float32, or zero when that triangle has no area.
+func normal32(a, b, c geom.Vec) geom.Vec {
+	a, b, c = round32(a), round32(b), round32(c)
+	n := r3.Cross(r3.Sub(b, a), r3.Sub(c, a))
+	l := r3.Norm(n)
+	if !(l > 0) || math.IsInf(l, 0) {
+		return geom.Vec{}
+	}
+	return r3.Scale(1/l, n)
+}
+
+func round32(p geom.Vec) geom.Vec {
+	return geom.Vec{X: float64(float32(p.X)), Y: float64(float32(p.Y)), Z: float64(float32(p.Z))}
 }
 
 // fitsFloat32 reports the first coordinate that would become infinite in
