@@ -1,0 +1,569 @@
+package mesh
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/replica3d/replica/pipeline/geom"
+	"gonum.org/v1/gonum/spatial/r3"
+)
+
+// Part isolation turns the reconstruction of a scene (a part standing on a
+// mat, the mat, the scale sheet, whatever else the photos saw) into the part
+// alone, standing on a flat base on z = 0. It works in the frame the scale
+// stage gives the model: the mat is the plane z = 0 and z points up.
+//
+// The mesh is cut by the plane z = Cut a little above the mat: below it the
+// mat, the sheet and the mesher's fillet where the part meets the mat blur
+// into each other; above it the part's walls are clean. Of the pieces above
+// the cut, the largest by area that reaches down to the cut is the part
+// (the rest is clutter, floating noise, or other things the photos saw).
+// Its cut outline is then carried straight down to z = 0, which makes the
+// walls between the mat and the cut vertical, and closed by a flat base: a
+// planar triangulation of the outline with its inner loops as holes, so a
+// through-hole stays open.
+
+// IsolateOptions tune Isolate; nil and the zero value give the defaults.
+type IsolateOptions struct {
+	// Cut is the height of the cut above the mat, in the mesh's units. 0
+	// means three times the median edge length: above the mesher's
+	// smoothing of the corner where the part meets the mat.
+	Cut float64
+}
+
+// IsolateReport says what Isolate kept and made.
+type IsolateReport struct {
+	Cut            float64 `json:"cut"`                // the height of the cut
+	FacesBelow     int     `json:"faces_below_cut"`    // faces wholly under the cut (mat, sheet): removed
+	Components     int     `json:"components"`         // pieces above the cut
+	ComponentsLeft int     `json:"components_removed"` // pieces other than the part: removed
+	BaseLoops      int     `json:"base_loops"`         // outline loops of the base, inner ones included
+	BaseTriangles  int     `json:"base_triangles"`     // triangles of the flat base
+	// OpenOutline counts stretches of the cut outline that do not close
+	// into a loop because a wall has a gap down to the cut: the base and
+	// the wall there are closed by Repair's hole filling, not flat. Not 0
+	// means the reconstruction missed part of the walls.
+	OpenOutline int `json:"open_outline"`
+	FacesKept   int `json:"faces"` // faces of the part, base included
+}
+
+// ErrNoPart is returned, wrapped, by Isolate when nothing stands on the
+// mat: no piece of the mesh above the cut reaches down to it.
+var ErrNoPart = fmt.Errorf("no part stands on the mat")
+
+// Isolate returns the part that stands on the plane z = 0 in m, with a flat
+// base on that plane. m is not modified. The result is not yet watertight
+// where the mesher left holes in the part itself; Repair closes those.
+func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, *IsolateReport, error) {
+	if m == nil || len(m.Faces) == 0 {
+		return nil, nil, fmt.Errorf("isolate: %w", ErrEmptyMesh)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("isolate: %w", err)
+	}
+	var opt IsolateOptions
+	if o != nil {
+		opt = *o
+	}
+	rep := &IsolateReport{Cut: opt.Cut}
+	if !(rep.Cut > 0) {
+		rep.Cut = 3 * MedianEdge(m)
+	}
+	if !(rep.Cut > 0) || math.IsInf(rep.Cut, 0) {
+		return nil, nil, fmt.Errorf("isolate: cut height %g: %w", rep.Cut, ErrEmptyMesh)
+	}
+
+	// Cut: keep what lies above z = cut, splitting the faces across it.
+	// New vertices on an edge are shared by the two faces of the edge.
+	cut := rep.Cut
+	verts := slices.Clone(m.Vertices)
+	onCut := map[int32]bool{}
+	split := map[uint64]int32{}
+	at := func(a, b int32) int32 {
+		k := edgeKey(min(a, b), max(a, b))
+		if v, ok := split[k]; ok {
+			return v
+		}
+		p, q := verts[a], verts[b]
+		t := (cut - p.Z) / (q.Z - p.Z)
+		v := int32(len(verts))
+		verts = append(verts, geom.Vec{X: p.X + t*(q.X-p.X), Y: p.Y + t*(q.Y-p.Y), Z: cut})
+		onCut[v] = true
+		split[k] = v
+		return v
+	}
+	var faces [][3]int32
+	for i, f := range m.Faces {
+		if i%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+		var above [3]bool
+		n := 0
+		for k, v := range f {
+			above[k] = m.Vertices[v].Z >= cut
+			if above[k] {
+				n++
+			}
+		}
+		switch n {
+		case 0:
+			rep.FacesBelow++
+		case 3:
+			faces = append(faces, f)
+		case 1, 2:
+			// Rotate so that f[0] is the odd one out.
+			for !(above[0] != above[1] && above[0] != above[2]) {
+				f = [3]int32{f[1], f[2], f[0]}
+				above = [3]bool{above[1], above[2], above[0]}
+			}
+			a, b := at(f[0], f[1]), at(f[0], f[2])
+			if above[0] {
+				faces = append(faces, [3]int32{f[0], a, b})
+			} else {
+				faces = append(faces, [3]int32{a, f[1], f[2]}, [3]int32{a, f[2], b})
+			}
+		}
+	}
+	// Vertices exactly at the cut are on it too.
+	for _, f := range faces {
+		for _, v := range f {
+			if verts[v].Z == cut {
+				onCut[v] = true
+			}
+		}
+	}
+
+	// Components by shared vertices; the part is the largest by area of
+	// those with a boundary on the cut.
+	comp, n := components(len(verts), faces)
+	rep.Components = n
+	area := make([]float64, n)
+	touches := make([]bool, n)
+	for i, f := range faces {
+		a, b, c := verts[f[0]], verts[f[1]], verts[f[2]]
+		area[comp[i]] += r3.Norm(r3.Cross(r3.Sub(b, a), r3.Sub(c, a))) / 2
+		if onCut[f[0]] || onCut[f[1]] || onCut[f[2]] {
+			touches[comp[i]] = true
+		}
+	}
+	part := -1
+	for c := range n {
+		if touches[c] && (part < 0 || area[c] > area[part]) {
+			part = c
+		}
+	}
+	if part < 0 {
+		return nil, nil, fmt.Errorf("isolate: %w (nothing above %.3g reaches down to it)", ErrNoPart, cut)
+	}
+	rep.ComponentsLeft = n - 1
+	kept := faces[:0]
+	for i, f := range faces {
+		if int(comp[i]) == part {
+			kept = append(kept, f)
+		}
+	}
+	faces = kept
+
+	// Carry the cut outline down to the mat, clean the mesh up (Repair
+	// without filling holes: the cut may pass through a vertex where two
+	// bits of outline touch, and the loops must be simple to be closed
+	// right), and close the outline with a base.
+	for v := range onCut {
+		verts[v].Z = 0
+	}
+	clean, _, err := Repair(compact(verts, faces), &RepairOptions{MaxHoleEdges: -1, MinFragment: -1})
+	if err != nil {
+		return nil, nil, fmt.Errorf("isolate: %w", err)
+	}
+	verts, faces = clean.Vertices, clean.Faces
+	onBase := map[int32]bool{}
+	for _, f := range faces {
+		for _, v := range f {
+			if verts[v].Z < cut/2 {
+				onBase[v] = true
+			}
+		}
+	}
+	loops, chains := cutLoops(faces, onBase)
+	rep.BaseLoops, rep.OpenOutline = len(loops), chains
+	base, err := triangulateBase(verts, loops)
+	if err != nil {
+		return nil, nil, fmt.Errorf("isolate: base: %w", err)
+	}
+	rep.BaseTriangles = len(base)
+	faces = append(faces, base...)
+
+	out := compact(verts, faces)
+	rep.FacesKept = len(out.Faces)
+	return out, rep, nil
+}
+
+// MedianEdge returns the median length of the faces' first edges, a cheap
+// and robust measure of the mesh's resolution.
+func MedianEdge(m *geom.Mesh) float64 {
+	step := max(1, len(m.Faces)/100_000)
+	var l []float64
+	for i := 0; i < len(m.Faces); i += step {
+		f := m.Faces[i]
+		d := r3.Norm(r3.Sub(m.Vertices[f[1]], m.Vertices[f[0]]))
+		if d > 0 && !math.IsInf(d, 0) {
+			l = append(l, d)
+		}
+	}
+	if len(l) == 0 {
+		return 0
+	}
+	slices.Sort(l)
+	return l[len(l)/2]
+}
+
+// components labels the faces by connected component (faces sharing a
+// vertex are connected) and returns the labels and their count.
+func components(nv int, faces [][3]int32) ([]int32, int) {
+	parent := make([]int32, nv)
+	for i := range parent {
+		parent[i] = int32(i)
+	}
+	find := func(x int32) int32 {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	for _, f := range faces {
+		a, b, c := find(f[0]), find(f[1]), find(f[2])
+		parent[b] = a
+		parent[find(c)] = a
+	}
+	label := map[int32]int32{}
+	comp := make([]int32, len(faces))
+	for i, f := range faces {
+		r := find(f[0])
+		l, ok := label[r]
+		if !ok {
+			l = int32(len(label))
+			label[r] = l
+		}
+		comp[i] = l
+	}
+	return comp, len(label)
+}
+
+// cutLoops returns the boundary loops made of edges between two vertices
+// on the cut, each as vertex indices in the direction opposite to the
+// edges' faces: the direction a face closing the loop uses them in; and
+// how many stretches of such edges do not close into a loop (where a wall
+// has a gap that reaches the cut).
+func cutLoops(faces [][3]int32, onCut map[int32]bool) (loops [][]int32, chains int) {
+	// Count directed edges; a boundary edge's reverse is absent.
+	dir := map[uint64]int{}
+	for _, f := range faces {
+		for k := range 3 {
+			a, b := f[k], f[(k+1)%3]
+			dir[uint64(uint32(a))<<32|uint64(uint32(b))]++
+		}
+	}
+	next := map[int32][]int32{}
+	for _, f := range faces {
+		for k := range 3 {
+			a, b := f[k], f[(k+1)%3]
+			if !onCut[a] || !onCut[b] {
+				continue
+			}
+			if dir[uint64(uint32(b))<<32|uint64(uint32(a))] > 0 {
+				continue // shared: not a boundary
+			}
+			next[b] = append(next[b], a) // reversed
+		}
+	}
+	starts := make([]int32, 0, len(next))
+	for v := range next {
+		starts = append(starts, v)
+	}
+	slices.Sort(starts)
+	for _, s := range starts {
+		for len(next[s]) > 0 {
+			loop := []int32{s}
+			v := s
+			closed := false
+			for {
+				nx := next[v]
+				if len(nx) == 0 {
+					break
+				}
+				w := nx[len(nx)-1]
+				next[v] = nx[:len(nx)-1]
+				if w == s {
+					closed = true
+					break
+				}
+				loop = append(loop, w)
+				v = w
+			}
+			switch {
+			case closed && len(loop) >= 3:
+				loops = append(loops, loop)
+			case !closed:
+				// A stretch of outline whose loop goes on up a gap in
+				// a wall: left to Repair's hole filling.
+				chains++
+			}
+		}
+	}
+	return loops, chains
+}
+
+// triangulateBase closes the loops, which lie on the plane z = 0, with
+// triangles: loops inside another become holes of the smallest loop around
+// them, joined to it by a bridge (Eberly, "Triangulation by Ear Clipping",
+// Geometric Tools, 2002), and each polygon is ear-clipped. The triangles
+// take the loops' direction, so they agree with the faces around them.
+func triangulateBase(verts []geom.Vec, loops [][]int32) ([][3]int32, error) {
+	if len(loops) == 0 {
+		return nil, nil
+	}
+	pt := func(v int32) [2]float64 { return [2]float64{verts[v].X, verts[v].Y} }
+	area := make([]float64, len(loops))
+	for i, l := range loops {
+		for k := range l {
+			a, b := pt(l[k]), pt(l[(k+1)%len(l)])
+			area[i] += a[0]*b[1] - b[0]*a[1]
+		}
+		area[i] /= 2
+	}
+	// parent[i]: the smallest loop containing loop i, or −1.
+	parent := make([]int, len(loops))
+	for i, l := range loops {
+		parent[i] = -1
+		p := pt(l[0])
+		for j, m := range loops {
+			if i == j || math.Abs(area[j]) <= math.Abs(area[i]) {
+				continue
+			}
+			if inside(verts, m, p) && (parent[i] < 0 || math.Abs(area[j]) < math.Abs(area[parent[i]])) {
+				parent[i] = j
+			}
+		}
+	}
+	// Depth parity: loops at even depth are outlines, odd ones holes.
+	depth := func(i int) int {
+		d := 0
+		for parent[i] >= 0 {
+			i = parent[i]
+			d++
+		}
+		return d
+	}
+	var out [][3]int32
+	for i := range loops {
+		if depth(i)%2 != 0 {
+			continue
+		}
+		poly := slices.Clone(loops[i])
+		var holes [][]int32
+		for j := range loops {
+			if parent[j] == i {
+				holes = append(holes, loops[j])
+			}
+		}
+		poly = bridgeHoles(verts, poly, area[i] > 0, holes)
+		out = append(out, earClip2D(verts, poly, area[i] > 0)...)
+	}
+	return out, nil
+}
+
+// inside reports whether p is inside the loop (even–odd rule).
+func inside(verts []geom.Vec, loop []int32, p [2]float64) bool {
+	in := false
+	for k := range loop {
+		a, b := verts[loop[k]], verts[loop[(k+1)%len(loop)]]
+		if (a.Y > p[1]) != (b.Y > p[1]) {
+			x := a.X + (p[1]-a.Y)*(b.X-a.X)/(b.Y-a.Y)
+			if x > p[0] {
+				in = !in
+			}
+		}
+	}
+	return in
+}
+
+// bridgeHoles joins each hole to the outline by a pair of coincident
+// edges from the hole's rightmost vertex to a visible vertex of the
+// outline, rightmost holes first, as Eberly describes. Holes are traversed
+// opposite to the outline (ccw says whether the outline is
+// counter-clockwise).
+func bridgeHoles(verts []geom.Vec, poly []int32, ccw bool, holes [][]int32) []int32 {
+	type hole struct {
+		loop []int32
+		m    int // index of the rightmost vertex
+	}
+	hs := make([]hole, 0, len(holes))
+	for _, h := range holes {
+		// Orient the hole opposite to the outline.
+		var a float64
+		for k := range h {
+			p, q := verts[h[k]], verts[h[(k+1)%len(h)]]
+			a += p.X*q.Y - q.X*p.Y
+		}
+		if (a > 0) == ccw {
+			h = slices.Clone(h)
+			slices.Reverse(h)
+		}
+		m := 0
+		for k := range h {
+			if verts[h[k]].X > verts[h[m]].X {
+				m = k
+			}
+		}
+		hs = append(hs, hole{h, m})
+	}
+	slices.SortFunc(hs, func(a, b hole) int { return -cmpFloat(verts[a.loop[a.m]].X, verts[b.loop[b.m]].X) })
+	for _, h := range hs {
+		mv := verts[h.loop[h.m]]
+		// The outline vertex to bridge to: the nearest to M among those
+		// to its right whose segment to M crosses no outline edge; the
+		// nearest of all when none qualifies (a degenerate outline).
+		best, bestD := -1, math.Inf(1)
+		for k, v := range poly {
+			p := verts[v]
+			d := (p.X-mv.X)*(p.X-mv.X) + (p.Y-mv.Y)*(p.Y-mv.Y)
+			if d >= bestD || p.X < mv.X {
+				continue
+			}
+			if crossesAny(verts, poly, k, mv) {
+				continue
+			}
+			best, bestD = k, d
+		}
+		if best < 0 {
+			for k, v := range poly {
+				p := verts[v]
+				if d := (p.X-mv.X)*(p.X-mv.X) + (p.Y-mv.Y)*(p.Y-mv.Y); d < bestD {
+					best, bestD = k, d
+				}
+			}
+		}
+		// poly[..best], M, hole from M around to M, poly[best..].
+		ins := make([]int32, 0, len(h.loop)+2)
+		for k := range len(h.loop) + 1 {
+			ins = append(ins, h.loop[(h.m+k)%len(h.loop)])
+		}
+		ins = append(ins, poly[best])
+		poly = slices.Insert(poly, best+1, ins...)
+	}
+	return poly
+}
+
+// crossesAny reports whether the segment from poly[k] to m properly
+// crosses an edge of poly not incident to poly[k].
+func crossesAny(verts []geom.Vec, poly []int32, k int, m geom.Vec) bool {
+	a := [2]float64{verts[poly[k]].X, verts[poly[k]].Y}
+	b := [2]float64{m.X, m.Y}
+	for i := range poly {
+		j := (i + 1) % len(poly)
+		if poly[i] == poly[k] || poly[j] == poly[k] {
+			continue
+		}
+		c := [2]float64{verts[poly[i]].X, verts[poly[i]].Y}
+		d := [2]float64{verts[poly[j]].X, verts[poly[j]].Y}
+		if cross2(a, b, c)*cross2(a, b, d) < 0 && cross2(c, d, a)*cross2(c, d, b) < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// earClip2D triangulates the polygon (vertex indices, their x and y used)
+// by ear clipping: O(n²), which a base outline of a few thousand vertices
+// affords. ccw says which way the polygon turns; triangles keep it. When no
+// ear is left (a self-touching outline from noise), the most convex corner
+// is clipped anyway so that the polygon still closes.
+func earClip2D(verts []geom.Vec, poly []int32, ccw bool) [][3]int32 {
+	sign := 1.0
+	if !ccw {
+		sign = -1
+	}
+	p := func(v int32) [2]float64 { return [2]float64{verts[v].X, verts[v].Y} }
+	idx := slices.Clone(poly)
+	var out [][3]int32
+	start := 0
+	for len(idx) > 3 {
+		n := len(idx)
+		clipped := false
+		bestK, bestC := 0, math.Inf(-1)
+		// Start where the last ear was cut: the next is usually near, which
+		// keeps the whole O(n²) rather than O(n³).
+		for j := 0; j < n; j++ {
+			k := (start + j) % n
+			a, b, c := idx[(k+n-1)%n], idx[k], idx[(k+1)%n]
+			cr := sign * cross2(p(a), p(b), p(c))
+			if cr > bestC {
+				bestK, bestC = k, cr
+			}
+			if cr <= 0 {
+				continue
+			}
+			ear := true
+			for _, v := range idx {
+				if v == a || v == b || v == c {
+					continue
+				}
+				q := p(v)
+				if sign*cross2(p(a), p(b), q) >= 0 && sign*cross2(p(b), p(c), q) >= 0 && sign*cross2(p(c), p(a), q) >= 0 {
+					ear = false
+					break
+				}
+			}
+			if ear {
+				out = append(out, [3]int32{a, b, c})
+				idx = slices.Delete(idx, k, k+1)
+				start = max(k-1, 0)
+				clipped = true
+				break
+			}
+		}
+		if !clipped {
+			k := bestK
+			out = append(out, [3]int32{idx[(k+n-1)%n], idx[k], idx[(k+1)%n]})
+			idx = slices.Delete(idx, k, k+1)
+		}
+	}
+	if len(idx) == 3 {
+		out = append(out, [3]int32{idx[0], idx[1], idx[2]})
+	}
+	return out
+}
+
+// compact returns the mesh of faces over the vertices they use.
+func compact(verts []geom.Vec, faces [][3]int32) *geom.Mesh {
+	remap := make([]int32, len(verts))
+	for i := range remap {
+		remap[i] = -1
+	}
+	out := &geom.Mesh{Faces: make([][3]int32, len(faces))}
+	for i, f := range faces {
+		for k, v := range f {
+			if remap[v] < 0 {
+				remap[v] = int32(len(out.Vertices))
+				out.Vertices = append(out.Vertices, verts[v])
+			}
+			out.Faces[i][k] = remap[v]
+		}
+	}
+	return out
+}
