@@ -43,6 +43,9 @@ type Result struct {
 	// sampled uniformly on the mesh (Points of them), completeness as the
 	// share of the true surface within Tolerance of the mesh's surface.
 	Mesh *PointStat `json:"mesh,omitempty"`
+	// Printable measures OUT/model.stl, when it is there, as it stands
+	// against the true part (EvaluatePrint).
+	Printable *PrintResult `json:"print,omitempty"`
 }
 
 // PointStat is a point cloud measured against the true surface.
@@ -112,6 +115,8 @@ type prepared struct {
 // tol is the completeness tolerance in mm (0 skips the point measures).
 // The budget measures' tolerances follow the part's largest side instead,
 // and their visible surface is the one the true cameras, truth.Views, see.
+// When out holds ModelFile, that is measured as it stands against the true
+// part too (EvaluatePrint, Result.Printable).
 func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 	tb, err := os.ReadFile(truthPath)
 	if err != nil {
@@ -196,6 +201,9 @@ func Evaluate(out, truthPath string, tol float64) (*Result, error) {
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("mesh.ply: %w", err)
 		}
+	}
+	if res.Printable, err = evaluateModel(out, filepath.Join(filepath.Dir(truthPath), truth.Surface)); err != nil {
+		return nil, err
 	}
 	res.Centres = CentreStat{RMS: e.RMS, Mean: e.Mean, Max: e.Max, Distance: dist}
 	if res.PartSize > 0 {
@@ -307,5 +315,8 @@ func (r *Result) Print(w io.Writer) {
 				100*sp.SceneWithin, sp.BudgetAccuracyMM, 100*budgetShare, 100*sp.NearSceneWithin, 100*sp.VisibleCompleteness, 100*sp.VisibleShare,
 				sp.BudgetCompletenessMM, x.near, 100*budgetShare)
 		}
+	}
+	if r.Printable != nil {
+		r.Printable.Print(w)
 	}
 }
