@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,8 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	backend := fs.String("backend", "auto", "where to reconstruct: auto or local (cloud comes later)")
 	dense := fs.Bool("dense", true, "compute dense points (COLMAP on an NVIDIA GPU, else Replica's multi-view stereo on the CPU); false meshes the sparse points")
 	cpu := fs.Bool("cpu", false, "keep the work on the CPU even where COLMAP could use an NVIDIA GPU")
+	knownLength := fs.Float64("known-length", 0, "the part's largest extent in mm, when the photos show no scale sheet (or to override it)")
+	maxTriangles := fs.Int("max-triangles", 0, "decimate the printable model to at most this many triangles (0: keep them all)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	dir, err := parseWithArg(fs, args, "folder")
 	if err != nil {
@@ -34,6 +37,10 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return exitErr(2, fmt.Errorf("%w: process needs a folder of photos", errUsage))
 	case *out == "":
 		return exitErr(2, fmt.Errorf("%w: process needs --out OUT", errUsage))
+	case !(*knownLength >= 0) || math.IsInf(*knownLength, 0):
+		return exitErr(2, fmt.Errorf("%w: --known-length %g: want a length in mm", errUsage, *knownLength))
+	case *maxTriangles < 0:
+		return exitErr(2, fmt.Errorf("%w: --max-triangles %d: want a count, 0 for no limit", errUsage, *maxTriangles))
 	case *backend != "auto" && *backend != "local":
 		return exitErr(2, fmt.Errorf("%w: --backend %q: want auto or local", errUsage, *backend))
 	}
@@ -57,7 +64,8 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	job := local.Job{Photos: photos, Out: *out, Quality: *quality, NoDense: !*dense, CPU: *cpu}
+	job := local.Job{Photos: photos, Out: *out, Quality: *quality, NoDense: !*dense, CPU: *cpu,
+		KnownLength: *knownLength, MaxTriangles: *maxTriangles}
 	if g := filepath.Join(dir, capture.GraphFileName); pipeline.FileExists(g) {
 		job.Graph = g
 	}
@@ -96,14 +104,60 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "Dense points skipped: %s\n", why)
 	}
 	fmt.Fprintf(stdout, "Mesh of the %s points: %d vertices, %d faces\n", rep.Mesh.Source, rep.Mesh.Vertices, rep.Mesh.Faces)
+	printScale(stdout, rep)
 	names := []string{"report.json"}
-	for _, k := range []string{"sparse", "dense", "mesh"} {
+	for _, k := range []string{"stl", "3mf", "ply", "sparse", "dense", "mesh"} {
 		if f, ok := rep.Outputs[k]; ok {
 			names = append(names, f)
 		}
 	}
 	fmt.Fprintf(stdout, "Wrote %s in %s\n", strings.Join(names, ", "), *out)
+	if m := rep.Model; m != nil && m.Failed != "" {
+		return fmt.Errorf("no printable model: %s", m.Failed)
+	}
 	return nil
+}
+
+// printScale prints how the model was scaled and the part's size.
+func printScale(w io.Writer, rep *local.Report) {
+	if sc := rep.Scale; sc != nil {
+		if sc.Found {
+			fmt.Fprintf(w, "Scale: %d markers of the %s sheet in %d photos, ±%.3f %% (corners %.2f mm RMS from the printed layout)\n",
+				sc.Markers, sc.Paper, sc.PhotosUsed, sc.UncertaintyPct, sc.ResidualRMS)
+		} else {
+			fmt.Fprintf(w, "Scale: unknown: %s\n", sc.Reason)
+		}
+	}
+	m := rep.Model
+	if m == nil || m.Failed != "" {
+		return
+	}
+	if m.ScaleSource == "known_length" {
+		fmt.Fprintf(w, "Scale: from --known-length (%.6g mm per unit", m.MMPerUnit)
+		if m.MarkersMMPerUnit > 0 {
+			fmt.Fprintf(w, "; the markers gave %.6g, %+.2f %%", m.MarkersMMPerUnit, 100*(m.MarkersMMPerUnit/m.MMPerUnit-1))
+		}
+		fmt.Fprintln(w, ")")
+	}
+	unit := " mm"
+	if m.Units != local.UnitsMM {
+		unit = " model units (scale unknown)"
+	}
+	tight := "watertight"
+	if !m.Watertight {
+		tight = "NOT watertight"
+	}
+	fmt.Fprintf(w, "Part: %.2f × %.2f × %.2f%s, volume %.6g, %d triangles, %s", m.Size[0], m.Size[1], m.Size[2], unit, m.Volume, m.Triangles, tight)
+	if r := m.Repair; r != nil {
+		fmt.Fprintf(w, " (%d holes filled, %d fragments removed)", r.HolesFilled, r.FragmentsRemoved)
+	}
+	fmt.Fprintln(w)
+	for _, warning := range m.Warnings {
+		fmt.Fprintf(w, "Warning: %s\n", warning)
+	}
+	if why := rep.Skipped["3mf"]; why != "" {
+		fmt.Fprintf(w, "3MF not written: %s\n", why)
+	}
 }
 
 func cpuOrGPU(gpu bool) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,16 +30,22 @@ type Report struct {
 	BroaderPairs    int                    `json:"broader_pairs,omitempty"` // pairs matched again because photos were left out
 	Dense           *DenseSummary          `json:"dense,omitempty"`
 	Mesh            *MeshSummary           `json:"mesh,omitempty"`
+	Scale           *ScaleSummary          `json:"scale,omitempty"`
+	Model           *ModelSummary          `json:"model,omitempty"`
 	Backend         string                 `json:"backend"`
 	GPU             bool                   `json:"gpu"`
 	Colmap          string                 `json:"colmap"`
 	Quality         string                 `json:"quality"`
 	Stages          []pipeline.StageResult `json:"stages"`
 	Skipped         map[string]string      `json:"skipped,omitempty"` // stage → why
-	// Units are the outputs' length units: "mm" once the model is scaled,
-	// "model" (COLMAP's arbitrary units) until then.
+	// Units are the length units of the printable model (model.stl,
+	// model.3mf, model.ply): "mm" when the scale sheet or --known-length
+	// gave the scale, "model" (COLMAP's arbitrary units) otherwise.
+	// sparse.ply, dense.ply and mesh.ply stay in the reconstruction's own
+	// units and frame; report.json's scale.transform maps them to the
+	// model's.
 	Units   string            `json:"units"`
-	Outputs map[string]string `json:"outputs"` // "sparse", "dense", "mesh" (later "stl", "3mf", "step") → file in OUT
+	Outputs map[string]string `json:"outputs"` // "sparse", "dense", "mesh", "stl", "3mf", "ply" (later "step") → file in OUT
 	Seconds float64           `json:"seconds"`
 }
 
@@ -60,6 +67,12 @@ type Job struct {
 	// NoDense skips the dense stage: the mesh is made from the sparse
 	// points (quicker, coarser).
 	NoDense bool
+	// KnownLength, when positive, is the part's largest extent in mm; it
+	// sets the scale (over the markers' when both are there).
+	KnownLength float64
+	// MaxTriangles, when positive, decimates the model to at most this
+	// many triangles.
+	MaxTriangles int
 	// Progress receives the stages' progress; nil for none.
 	Progress pipeline.Progress
 }
@@ -78,7 +91,11 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 	if err := os.MkdirAll(j.Out, 0o755); err != nil {
 		return nil, &pipeline.StageError{Stage: "setup", Err: err, Hint: "Cannot write to the output folder: choose a folder you can write to"}
 	}
-	o := Options{Preset: preset, Graph: j.Graph, GPU: !j.CPU && bin.CUDA && len(colmap.DetectGPUs(ctx)) > 0, NoDense: j.NoDense}
+	if !(j.KnownLength >= 0) || math.IsInf(j.KnownLength, 0) || j.MaxTriangles < 0 {
+		return nil, fmt.Errorf("known length %g mm, at most %d triangles: want positive numbers (0 for none)", j.KnownLength, j.MaxTriangles)
+	}
+	o := Options{Preset: preset, Graph: j.Graph, GPU: !j.CPU && bin.CUDA && len(colmap.DetectGPUs(ctx)) > 0, NoDense: j.NoDense,
+		Model: ModelOptions{KnownLength: j.KnownLength, MaxTriangles: j.MaxTriangles}}
 	start := time.Now()
 	stages, err := (&pipeline.Runner{Dir: j.Out, Progress: j.Progress}).Run(ctx, Stages(bin, j.Photos, o))
 	if err != nil {
@@ -104,13 +121,27 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 	if err := readJSON(filepath.Join(stage("mesh"), "mesh.json"), rep.Mesh); err != nil {
 		return nil, err
 	}
+	rep.Scale, rep.Model = new(ScaleSummary), new(ModelSummary)
+	if err := readJSON(filepath.Join(stage("scale"), "scale.json"), rep.Scale); err != nil {
+		return nil, err
+	}
+	if err := readJSON(filepath.Join(stage("model"), "model.json"), rep.Model); err != nil {
+		return nil, err
+	}
+	rep.Units = rep.Model.Units
+	for k, why := range rep.Model.Skipped {
+		rep.Skipped[k] = why
+	}
 	for _, f := range []struct{ key, stage, file string }{
 		{"sparse", "mapping", "sparse.ply"},
 		{"dense", "dense", "dense.ply"},
 		{"mesh", "mesh", "mesh.ply"},
+		{"stl", "model", "model.stl"},
+		{"3mf", "model", "model.3mf"},
+		{"ply", "model", "model.ply"},
 	} {
-		if f.key == "dense" && rep.Skipped["dense"] != "" {
-			os.Remove(filepath.Join(j.Out, f.file)) // from an earlier run with a GPU
+		if rep.Skipped[f.key] != "" {
+			os.Remove(filepath.Join(j.Out, f.file)) // from an earlier run that made it
 			continue
 		}
 		if err := pipeline.CopyFile(filepath.Join(stage(f.stage), f.file), filepath.Join(j.Out, f.file)); err != nil {

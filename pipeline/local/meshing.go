@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -250,20 +251,7 @@ func readMesherOutput(path string) (*mesherOutput, error) {
 
 // writeMesh writes p to path as binary PLY, through a temporary file.
 func writeMesh(path string, p *mesh.PLY) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	err = mesh.WritePLY(f, p, mesh.BinaryLittleEndian)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeFile(path, func(w io.Writer) error { return mesh.WritePLY(w, p, mesh.BinaryLittleEndian) })
 }
 
 // cropToFocus keeps the points of c within the region the photos look

@@ -17,6 +17,7 @@ import (
 	"github.com/replica3d/replica/pipeline/colmap"
 	"github.com/replica3d/replica/pipeline/geom"
 	"github.com/replica3d/replica/pipeline/mvs"
+	"github.com/replica3d/replica/pipeline/scale"
 )
 
 // Quality presets: the longest side photos are prepared at and the SIFT
@@ -59,6 +60,8 @@ type Options struct {
 	Window int
 	// NoDense skips the dense stage (see DenseBackend).
 	NoDense bool
+	// Model are the user's choices for the printable model.
+	Model ModelOptions
 }
 
 // Summary is what the mapping stage found, saved as model.json.
@@ -123,13 +126,31 @@ func Stages(bin *colmap.Binary, photos []string, o Options) []pipeline.Stage {
 			}})
 	}
 	// mesh: screened Poisson on the dense points, or the sparse ones.
-	return append(stages, pipeline.Stage{Name: "mesh",
+	stages = append(stages, pipeline.Stage{Name: "mesh",
 		Options: map[string]any{"colmap": version, "dense": dense, "neighbours": normalNeighbours, "outliers": outlierFactor, "trim": poissonTrim("sparse"), "dense_trim": poissonTrim("dense"),
 			"max_points": maxMeshPoints, "focus": focusShare},
 		Outputs: []string{"mesh.ply", "mesh.json"},
 		Run: func(ctx context.Context, env *pipeline.Env) error {
 			return meshStage(ctx, env, bin, dense)
 		}})
+	// The two stages below depend only on the photos and the cameras (scale)
+	// and on the mesh (model), but come last: a stage's cache key chains
+	// those before it, and a change to them must not run the dense stage
+	// again.
+	return append(stages,
+		// scale: the scale sheet's markers, detected and triangulated,
+		// give millimetres and the ground plane.
+		pipeline.Stage{Name: "scale", Options: map[string]any{"detector": detectorVersion, "min_markers": scale.MinMarkers}, Outputs: []string{"scale.json"},
+			Run: func(ctx context.Context, env *pipeline.Env) error {
+				return scaleStage(ctx, env)
+			}},
+		// model: the part alone on a flat base, repaired and watertight,
+		// as STL, 3MF and PLY.
+		pipeline.Stage{Name: "model", Options: map[string]any{"known_length": o.Model.KnownLength, "max_triangles": o.Model.MaxTriangles, "cut_mm": cutHeightMM},
+			Outputs: []string{"model.json"},
+			Run: func(ctx context.Context, env *pipeline.Env) error {
+				return modelStage(ctx, env, o.Model)
+			}})
 }
 
 func graphInput(g string) []string {

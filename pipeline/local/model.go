@@ -1,0 +1,364 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // prepared photos are JPEG
+	_ "image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/spatial/r3"
+
+	"github.com/replica3d/replica/capture/markers"
+	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/colmap"
+	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/scale"
+)
+
+// ScaleSummary is what the scale stage found, saved as scale.json: the
+// marker fit (see scale.Result) and the markers found in each photo.
+type ScaleSummary struct {
+	scale.Result
+	// PerPhoto counts the markers detected in each registered photo.
+	PerPhoto map[string]int `json:"per_photo,omitempty"`
+}
+
+// detectorVersion names the marker detector's behaviour in the scale
+// stage's cache key: bump it when capture/markers.Detect changes what it
+// finds.
+const detectorVersion = 1
+
+// scaleStage detects the scale sheet's markers in the registered photos
+// (their prepared copies, which the cameras describe) and fits the sheet
+// to them. Markers not found is not a failure: scale.json says why, and
+// the model stage leaves the model in its own units or takes the user's
+// known length.
+func scaleStage(ctx context.Context, env *pipeline.Env) error {
+	m, err := colmap.ReadModel(filepath.Join(env.Prev["mapping"], "sparse"))
+	if err != nil {
+		return err
+	}
+	images := filepath.Join(env.Prev["prepare"], "images")
+	views := make([]scale.View, len(m.Images))
+	for i, im := range m.Images {
+		if views[i], err = scale.NewView(m, im); err != nil {
+			return err
+		}
+	}
+	found := make([][]markers.Detection, len(m.Images))
+	errs := make([]error, len(m.Images))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(m.Images)) {
+		wg.Go(func() {
+			for i := range next {
+				found[i], errs[i] = detectFile(filepath.Join(images, m.Images[i].Name))
+				mu.Lock()
+				done++
+				env.Progress(0.95 * float64(done) / float64(len(m.Images)))
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range m.Images {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := ScaleSummary{PerPhoto: map[string]int{}}
+	var obs []scale.Observation
+	for i, d := range found {
+		if errs[i] != nil {
+			fmt.Fprintf(env.Log, "%s: %v\n", m.Images[i].Name, errs[i])
+			continue
+		}
+		s.PerPhoto[m.Images[i].Name] = len(d)
+		for _, det := range d {
+			obs = append(obs, scale.Observation{View: i, ID: det.ID, Corners: det.Corners})
+		}
+	}
+	r, err := scale.Solve(views, obs)
+	if err != nil {
+		return err
+	}
+	s.Result = *r
+	if r.Found {
+		fmt.Fprintf(env.Log, "scale from %d markers (%d corners) of the %s sheet in %d photos: %.6g mm per unit ± %.3f %%, corners %.3f mm RMS from the layout, reprojection %.2f px\n",
+			r.Markers, r.Corners, r.Paper, r.PhotosUsed, r.MMPerUnit, r.UncertaintyPct, r.ResidualRMS, r.ReprojectionRMS)
+	} else {
+		fmt.Fprintf(env.Log, "no scale: %s\n", r.Reason)
+	}
+	return writeJSON(filepath.Join(env.Dir, "scale.json"), s)
+}
+
+// detectFile decodes the photo at path and finds the markers in it.
+func detectFile(path string) ([]markers.Detection, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, err
+	}
+	return markers.Detect(img), nil
+}
+
+// ModelOptions are the user's choices for the printable model.
+type ModelOptions struct {
+	// KnownLength, when positive, is the part's largest extent in mm: it
+	// sets the scale, over the markers' when both are there.
+	KnownLength float64
+	// MaxTriangles, when positive, decimates the model to at most this
+	// many triangles.
+	MaxTriangles int
+}
+
+// ModelSummary is what the model stage made, saved as model.json: the
+// printable part, in Units, standing on z = 0.
+type ModelSummary struct {
+	Units string `json:"units"` // "mm", or "model" when the scale is unknown
+	// ScaleSource is "markers", "known_length", or "" when the scale is
+	// unknown.
+	ScaleSource string `json:"scale_source"`
+	// Ground is what gave the plane z = 0: "sheet" (the markers) or
+	// "plane" (the largest plane of the mesh, the mat or table).
+	Ground string `json:"ground"`
+	// MMPerUnit is the scale applied to the reconstruction's units; 0
+	// when unknown. MarkersMMPerUnit is the markers' when KnownLength
+	// overrode it, for comparison.
+	MMPerUnit        float64 `json:"mm_per_unit,omitempty"`
+	MarkersMMPerUnit float64 `json:"markers_mm_per_unit,omitempty"`
+	// Size is the part's bounding box (x, y, z) in Units; Volume its
+	// volume in Units³.
+	Size       [3]float64           `json:"size"`
+	Volume     float64              `json:"volume"`
+	Triangles  int                  `json:"triangles"`
+	Watertight bool                 `json:"watertight"`
+	Isolate    *mesh.IsolateReport  `json:"isolate"`
+	Repair     *mesh.RepairReport   `json:"repair"`
+	Decimate   *mesh.DecimateReport `json:"decimate,omitempty"`
+	// Warnings are what the user should know about the model's quality.
+	Warnings []string `json:"warnings,omitempty"`
+	// Failed says why no printable model was made (nothing stands on
+	// the mat, no ground plane), with what to do about it; the job's
+	// other outputs are still written.
+	Failed  string            `json:"failed,omitempty"`
+	Files   map[string]string `json:"files"`             // "stl", "3mf", "ply" → file in the stage folder
+	Skipped map[string]string `json:"skipped,omitempty"` // output → why not written
+}
+
+// cutHeightMM is where the mesh is cut above the mat when the model is in
+// millimetres: above the few tenths of a millimetre where the mesher
+// rounds the corner between the part and the mat, low enough that the
+// walls below it are almost always vertical.
+const cutHeightMM = 1.0
+
+// modelStage makes the printable part: the mesh put in the sheet's frame
+// (millimetres, z up, the mat on z = 0) or, without markers, in the frame
+// of its largest plane; the part isolated on a flat base, repaired,
+// scaled to the user's known length if given, decimated if asked, and
+// written as STL, 3MF and PLY.
+func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
+	p, err := mesh.ReadPLYFile(filepath.Join(env.Prev["mesh"], "mesh.ply"))
+	if err != nil {
+		return err
+	}
+	m := p.Mesh()
+	var sc ScaleSummary
+	if err := readJSON(filepath.Join(env.Prev["scale"], "scale.json"), &sc); err != nil {
+		return err
+	}
+	s := ModelSummary{Files: map[string]string{}, Skipped: map[string]string{}}
+	var frame *scale.Similarity
+	cut := 0.0
+	if sc.Found && sc.Transform != nil {
+		frame, s.Ground, s.Units, s.ScaleSource, s.MMPerUnit = sc.Transform, "sheet", UnitsMM, "markers", sc.MMPerUnit
+		cut = cutHeightMM
+	} else {
+		sparse, err := colmap.ReadModel(filepath.Join(env.Prev["mapping"], "sparse"))
+		if err != nil {
+			return err
+		}
+		var cams []r3.Vec
+		for _, im := range sparse.Images {
+			cams = append(cams, im.Center())
+		}
+		frame, err = scale.Ground(m.Vertices, cams, 2*mesh.MedianEdge(m))
+		if err != nil {
+			return failModel(env, &s, fmt.Sprintf("%v: the mat or table under the part was not reconstructed; photograph the part on a flat, textured surface, with the printed scale sheet under it", err))
+		}
+		s.Ground, s.Units = "plane", UnitsModel
+	}
+	for i, v := range m.Vertices {
+		m.Vertices[i] = frame.Apply(v)
+	}
+	env.Progress(0.1)
+	iso, irep, err := mesh.Isolate(ctx, m, &mesh.IsolateOptions{Cut: cut})
+	if err != nil {
+		if errors.Is(err, mesh.ErrNoPart) || errors.Is(err, mesh.ErrEmptyMesh) {
+			return failModel(env, &s, fmt.Sprintf("%v: make sure the part stands on the mat in the middle of the photos, and that the photos see it from all around", err))
+		}
+		return err
+	}
+	s.Isolate = irep
+	if irep.OpenOutline > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("the walls were not reconstructed down to the mat in %d places: the base there is closed by hole filling, not flat; take more photos from low angles all around the part", irep.OpenOutline))
+	}
+	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles\n",
+		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles)
+	env.Progress(0.3)
+	part, rrep, err := mesh.Repair(iso, nil)
+	if errors.Is(err, mesh.ErrEmptyMesh) {
+		return failModel(env, &s, fmt.Sprintf("%v: too little of the part was reconstructed; take more photos with more overlap", err))
+	} else if err != nil {
+		return err
+	}
+	s.Repair = rrep
+	fmt.Fprintf(env.Log, "repaired: %+v\n", *rrep)
+	env.Progress(0.5)
+	if s.Ground == "plane" {
+		alignToPart(part)
+	}
+	if o.KnownLength > 0 {
+		b := part.Bounds().Size()
+		extent := max(b.X, b.Y, b.Z)
+		if !(extent > 0) {
+			return errors.New("the part has no extent to scale to --known-length")
+		}
+		f := o.KnownLength / extent
+		for i, v := range part.Vertices {
+			part.Vertices[i] = r3.Scale(f, v)
+		}
+		if s.ScaleSource == "markers" {
+			s.MarkersMMPerUnit = s.MMPerUnit
+			s.MMPerUnit *= f
+		} else {
+			s.MMPerUnit = f
+		}
+		s.Units, s.ScaleSource = UnitsMM, "known_length"
+	}
+	if o.MaxTriangles > 0 && len(part.Faces) > o.MaxTriangles {
+		dec, drep, err := mesh.Decimate(ctx, part, o.MaxTriangles, nil)
+		if err != nil {
+			return fmt.Errorf("decimate: %w", err)
+		}
+		part, s.Decimate = dec, drep
+	}
+	env.Progress(0.7)
+	b := part.Bounds().Size()
+	s.Size = [3]float64{b.X, b.Y, b.Z}
+	s.Volume = part.SignedVolume()
+	s.Triangles = len(part.Faces)
+	s.Watertight = part.Topology().Watertight()
+	if !s.Watertight {
+		s.Warnings = append(s.Warnings, "the model is not watertight: a slicer may repair or refuse it")
+	}
+
+	units := "millimetres"
+	if s.Units != UnitsMM {
+		units = "model units (scale unknown)"
+	}
+	header := "replica model in " + units
+	if err := writeFile(filepath.Join(env.Dir, "model.stl"), func(w io.Writer) error { return mesh.WriteSTL(w, part, header) }); err != nil {
+		return err
+	}
+	s.Files["stl"] = "model.stl"
+	if s.Units == UnitsMM {
+		if err := writeFile(filepath.Join(env.Dir, "model.3mf"), func(w io.Writer) error { return mesh.Write3MF(w, part, "part") }); err != nil {
+			return err
+		}
+		s.Files["3mf"] = "model.3mf"
+	} else {
+		s.Skipped["3mf"] = "the scale is unknown and a 3MF must state its unit: lay the part on the printed scale sheet, or give --known-length"
+	}
+	ply := &mesh.PLY{Cloud: geom.PointCloud{Points: part.Vertices}, Faces: part.Faces, Comments: []string{header}}
+	if err := writeFile(filepath.Join(env.Dir, "model.ply"), func(w io.Writer) error { return mesh.WritePLY(w, ply, mesh.BinaryLittleEndian) }); err != nil {
+		return err
+	}
+	s.Files["ply"] = "model.ply"
+	fmt.Fprintf(env.Log, "model: %.4g × %.4g × %.4g %s, volume %.6g, %d triangles, watertight %v\n", b.X, b.Y, b.Z, s.Units, s.Volume, s.Triangles, s.Watertight)
+	return writeJSON(filepath.Join(env.Dir, "model.json"), s)
+}
+
+// failModel records in model.json why no printable model was made: the
+// reconstruction's other outputs stay useful, so the stage does not fail.
+func failModel(env *pipeline.Env, s *ModelSummary, why string) error {
+	fmt.Fprintf(env.Log, "no printable model: %s\n", why)
+	s.Failed = why
+	for _, k := range []string{"stl", "3mf", "ply"} {
+		s.Skipped[k] = "no printable model"
+	}
+	s.Files = map[string]string{}
+	return writeJSON(filepath.Join(env.Dir, "model.json"), s)
+}
+
+// alignToPart turns the part about z so that its footprint's principal
+// axes lie along x and y (the longer along x), and centres its bounding
+// box on the origin in x and y: without the sheet, the frame's x and y are
+// arbitrary and these are the axes a maker measures along.
+func alignToPart(m *geom.Mesh) {
+	var cx, cy float64
+	for _, v := range m.Vertices {
+		cx += v.X
+		cy += v.Y
+	}
+	n := float64(len(m.Vertices))
+	cx, cy = cx/n, cy/n
+	var sxx, sxy, syy float64
+	for _, v := range m.Vertices {
+		dx, dy := v.X-cx, v.Y-cy
+		sxx += dx * dx
+		sxy += dx * dy
+		syy += dy * dy
+	}
+	a := 0.5 * math.Atan2(2*sxy, sxx-syy) // the major axis's angle
+	c, sn := math.Cos(-a), math.Sin(-a)
+	for i, v := range m.Vertices {
+		m.Vertices[i] = geom.Vec{X: c*v.X - sn*v.Y, Y: sn*v.X + c*v.Y, Z: v.Z}
+	}
+	ctr := m.Bounds().Center()
+	for i := range m.Vertices {
+		m.Vertices[i].X -= ctr.X
+		m.Vertices[i].Y -= ctr.Y
+	}
+}
+
+// writeFile writes path through a temporary file, so that a failure
+// leaves no half-written file under the final name.
+func writeFile(path string, write func(io.Writer) error) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
