@@ -115,6 +115,8 @@ var stageTitles = map[string]string{
 	"mapping":  "Placing cameras",
 	"dense":    "Dense points",
 	"mesh":     "Building the mesh",
+	"scale":    "Reading the scale sheet",
+	"model":    "Making it printable",
 }
 
 // showProcess shows project p's process screen.
@@ -179,7 +181,7 @@ func (s *processScreen) build() fyne.CanvasObject {
 	s.overall = binding.NewFloat()
 	overall := widget.NewProgressBarWithData(s.overall)
 	s.stages = container.NewVBox(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Overall", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, overall))
-	for _, name := range []string{"prepare", "features", "matching", "mapping", "dense", "mesh"} {
+	for _, name := range []string{"prepare", "features", "matching", "mapping", "dense", "mesh", "scale", "model"} {
 		s.addRow(name)
 	}
 	s.log = widget.NewMultiLineEntry()

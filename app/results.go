@@ -37,7 +37,8 @@ type resultsScreen struct {
 
 	export *widget.Button
 
-	mesh  *geom.Mesh
+	part  *geom.Mesh // the printable model, z up on its base
+	mesh  *geom.Mesh // the whole scene's mesh
 	cloud *geom.PointCloud
 }
 
@@ -69,6 +70,13 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 	r.info.Importance = widget.LowImportance
 	dir := jobDir(r.p)
 	var errs []error
+	if f, ok := r.rep.Outputs["ply"]; ok {
+		if p, err := mesh.ReadPLYFile(filepath.Join(dir, f)); err == nil {
+			r.part = p.Mesh()
+		} else {
+			errs = append(errs, err)
+		}
+	}
 	if f, ok := r.rep.Outputs["mesh"]; ok {
 		if p, err := mesh.ReadPLYFile(filepath.Join(dir, f)); err == nil {
 			r.mesh = p.Mesh()
@@ -90,10 +98,23 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 	if err := errors.Join(errs...); err != nil {
 		r.ui.showError("Part of the result cannot be read", err)
 	}
-	// COLMAP's frame has no up: turn the model so the photos' mean up
-	// points up the screen, as the part stood when photographed. A model in
-	// millimetres stands on the scale sheet, z up, already.
-	if m, err := colmap.ReadModel(filepath.Join(dir, "stages", "mapping", "sparse")); err == nil && r.rep.Units != local.UnitsMM {
+	// The scene's mesh and points are in COLMAP's frame. With the scale
+	// sheet found, they go into its frame, where the part stands (mm, z up);
+	// otherwise, as COLMAP's frame has no up, they are turned so the photos'
+	// mean up points up the screen, as the part stood when photographed.
+	// The printable part is z up on its base already.
+	if sc := r.rep.Scale; sc != nil && sc.Found && sc.Transform != nil {
+		if r.mesh != nil {
+			for i, v := range r.mesh.Vertices {
+				r.mesh.Vertices[i] = sc.Transform.Apply(v)
+			}
+		}
+		if r.cloud != nil {
+			for i, v := range r.cloud.Points {
+				r.cloud.Points[i] = sc.Transform.Apply(v)
+			}
+		}
+	} else if m, err := colmap.ReadModel(filepath.Join(dir, "stages", "mapping", "sparse")); err == nil {
 		var up r3.Vec
 		for _, im := range m.Images {
 			up = r3.Add(up, im.Up())
@@ -110,10 +131,18 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 			}
 		}
 	}
-	r.show = widget.NewRadioGroup([]string{"Mesh", "Points"}, func(string) { r.onShow() })
+	choices := []string{"Mesh", "Points"}
+	if r.part != nil {
+		choices = append([]string{"Part"}, choices...)
+	}
+	r.show = widget.NewRadioGroup(choices, func(string) { r.onShow() })
 	r.show.Horizontal = true
-	r.show.SetSelected("Mesh")
-	if r.mesh == nil {
+	switch {
+	case r.part != nil:
+		r.show.SetSelected("Part")
+	case r.mesh != nil:
+		r.show.SetSelected("Mesh")
+	default:
 		r.show.SetSelected("Points")
 	}
 	reset := widget.NewButtonWithIcon("Reset view", theme.ViewRestoreIcon(), r.view.ResetView)
@@ -146,10 +175,14 @@ func (r *resultsScreen) onShow() {
 	if r.view == nil {
 		return
 	}
-	if r.show.Selected == "Mesh" && r.mesh != nil {
+	switch {
+	case r.show.Selected == "Part" && r.part != nil:
+		r.view.SetCloud(nil)
+		r.view.SetMesh(r.part)
+	case r.show.Selected == "Mesh" && r.mesh != nil:
 		r.view.SetCloud(nil)
 		r.view.SetMesh(r.mesh)
-	} else {
+	default:
 		r.view.SetMesh(nil)
 		r.view.SetCloud(r.cloud)
 	}
@@ -163,7 +196,19 @@ func (r *resultsScreen) onShow() {
 	r.facts.Refresh()
 	var notes []string
 	if r.rep.Units != local.UnitsMM {
-		notes = append(notes, "Not to scale yet: sizes are in the reconstruction's own units until Replica reads the scale sheet (coming soon).")
+		why := "the photos show no scale sheet"
+		if sc := r.rep.Scale; sc != nil && sc.Reason != "" {
+			why = sc.Reason
+		}
+		notes = append(notes, "Not to scale: sizes are in the reconstruction's own units, because "+why+".")
+	}
+	if m := r.rep.Model; m != nil {
+		if m.Failed != "" {
+			notes = append(notes, "No printable part: "+m.Failed+".")
+		}
+		for _, w := range m.Warnings {
+			notes = append(notes, "Note: "+w+".")
+		}
 	}
 	if why := r.rep.Skipped["dense"]; why != "" {
 		notes = append(notes, "Dense points skipped: "+why+".")
@@ -188,8 +233,21 @@ func (r *resultsScreen) describe() [][2]string {
 	if r.rep.Mesh != nil {
 		facts = append(facts, [2]string{"Mesh", fmt.Sprintf("%s faces, from the %s points", thousands(r.rep.Mesh.Faces), r.rep.Mesh.Source)})
 	}
+	if sc := r.rep.Scale; sc != nil && sc.Found {
+		facts = append(facts, [2]string{"Scale", fmt.Sprintf("from %d markers of the %s sheet, ±%.2g %%", sc.Markers, sc.Paper, sc.UncertaintyPct)})
+	}
+	if m := r.rep.Model; m != nil && m.Failed == "" {
+		if m.ScaleSource == "known_length" {
+			facts = append(facts, [2]string{"Scale", "from the known length"})
+		}
+		tight := "watertight"
+		if !m.Watertight {
+			tight = "not watertight"
+		}
+		facts = append(facts, [2]string{"Part", fmt.Sprintf("%s triangles, %s", thousands(m.Triangles), tight)})
+	}
 	size := r.size()
-	if r.rep.Units == local.UnitsMM {
+	if r.rep.Units == local.UnitsMM && (r.show.Selected == "Part" || r.rep.Scale != nil && r.rep.Scale.Found) {
 		facts = append(facts, [2]string{"Size", fmt.Sprintf("%.1f × %.1f × %.1f mm", size.X, size.Y, size.Z)})
 	} else {
 		facts = append(facts, [2]string{"Size", fmt.Sprintf("%.3g × %.3g × %.3g units", size.X, size.Y, size.Z)})
@@ -210,6 +268,8 @@ func thousands(n int) string {
 // or the points without one.
 func (r *resultsScreen) size() r3.Vec {
 	switch {
+	case r.show.Selected == "Part" && r.part != nil:
+		return r.part.Bounds().Size()
 	case r.show.Selected == "Mesh" && r.mesh != nil:
 		return r.mesh.Bounds().Size()
 	case r.cloud != nil:

@@ -30,6 +30,7 @@ import (
 	"github.com/replica3d/replica/pipeline/geom"
 	"github.com/replica3d/replica/pipeline/local"
 	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/scale"
 	"github.com/replica3d/replica/pipeline/synth"
 )
 
@@ -110,8 +111,17 @@ func (f *fakePipeline) run(ctx context.Context, job local.Job) (*local.Report, e
 		}
 		mesh.WritePLY(f, &mesh.PLY{Cloud: geom.PointCloud{Points: m.Vertices}, Faces: m.Faces}, mesh.BinaryLittleEndian)
 		f.Close()
+		f, err = os.Create(filepath.Join(job.Out, "model.ply"))
+		if err != nil {
+			return nil, err
+		}
+		mesh.WritePLY(f, &mesh.PLY{Cloud: geom.PointCloud{Points: m.Vertices}, Faces: m.Faces}, mesh.BinaryLittleEndian)
+		f.Close()
 		rep.Units = local.UnitsMM
-		rep.Outputs["stl"], rep.Outputs["step"] = "model.stl", "model.step"
+		rep.Outputs["stl"], rep.Outputs["step"], rep.Outputs["ply"] = "model.stl", "model.step", "model.ply"
+		rep.Scale = &local.ScaleSummary{Result: scale.Result{Found: true, Paper: "A4", Markers: 11, UncertaintyPct: 0.004,
+			Transform: &scale.Similarity{Scale: 1, R: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}}}}
+		rep.Model = &local.ModelSummary{Units: local.UnitsMM, ScaleSource: "markers", Ground: "sheet", Triangles: 12, Watertight: true}
 	}
 	b, _ := json.Marshal(rep)
 	if err := os.WriteFile(filepath.Join(job.Out, "report.json"), b, 0o644); err != nil {
