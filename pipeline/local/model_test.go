@@ -1,0 +1,161 @@
+package local
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/spatial/r3"
+
+	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/scale"
+)
+
+// grid returns an n×n grid of squares of side s centred on (0, 0) at
+// height h(x, y), facing +z.
+func grid(n int, s float64, h func(x, y float64) float64) *geom.Mesh {
+	m := &geom.Mesh{}
+	for j := range n + 1 {
+		for i := range n + 1 {
+			x, y := -float64(n)*s/2+float64(i)*s, -float64(n)*s/2+float64(j)*s
+			m.Vertices = append(m.Vertices, geom.Vec{X: x, Y: y, Z: h(x, y)})
+		}
+	}
+	at := func(i, j int) int32 { return int32(j*(n+1) + i) }
+	for j := range n {
+		for i := range n {
+			m.Faces = append(m.Faces, [3]int32{at(i, j), at(i+1, j), at(i+1, j+1)}, [3]int32{at(i, j), at(i+1, j+1), at(i, j+1)})
+		}
+	}
+	return m
+}
+
+// modelEnv writes a scene mesh (in mm, the sheet's frame) into a mesh
+// stage folder in the reconstruction's frame, model = (sheet − t)/s, and a
+// scale stage folder whose transform undoes it, and returns the model
+// stage's environment.
+func modelEnv(t *testing.T, scene *geom.Mesh, found bool) *pipeline.Env {
+	t.Helper()
+	const s = 40.0
+	tr := r3.Vec{X: 5, Y: -3, Z: 1}
+	msh, sc := t.TempDir(), t.TempDir()
+	p := &mesh.PLY{Faces: scene.Faces}
+	for _, v := range scene.Vertices {
+		p.Cloud.Points = append(p.Cloud.Points, r3.Scale(1/s, r3.Sub(v, tr)))
+	}
+	if err := writeMesh(filepath.Join(msh, "mesh.ply"), p); err != nil {
+		t.Fatal(err)
+	}
+	sum := ScaleSummary{Result: scale.Result{Found: found, Reason: "test"}}
+	if found {
+		sum.MMPerUnit = s
+		sum.Transform = &scale.Similarity{Scale: s, R: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}, T: [3]float64{tr.X, tr.Y, tr.Z}}
+	}
+	if err := writeJSON(filepath.Join(sc, "scale.json"), sum); err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline.Env{Dir: t.TempDir(), Prev: map[string]string{"mesh": msh, "scale": sc, "mapping": t.TempDir()}, Log: io.Discard, Progress: func(float64) {}}
+}
+
+// TestModelStage: a mat with a 60 × 30 × 10 mm block rising from it,
+// as Poisson meshes a part on a mat (one sheet draped over it), becomes
+// the block alone, watertight, on z = 0, written as STL, 3MF and PLY.
+func TestModelStage(t *testing.T) {
+	box := func(x, y float64) float64 {
+		if math.Abs(x) <= 30 && math.Abs(y) <= 15 {
+			return 10
+		}
+		return 0.1 * math.Sin(x/3) // the mat, a little uneven
+	}
+	scene := grid(200, 1, box)
+	env := modelEnv(t, scene, true)
+	if err := modelStage(context.Background(), env, ModelOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var s ModelSummary
+	if err := readJSON(filepath.Join(env.Dir, "model.json"), &s); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v %+v", s, *s.Isolate)
+	if s.Failed != "" || s.Units != UnitsMM || s.ScaleSource != "markers" || s.Ground != "sheet" || !s.Watertight || s.Isolate.BaseLoops != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+	// The grid's walls slope over one cell (1 mm), from 10 mm down to the
+	// mat: the cut at 1 mm, about 0.9 mm out (the mat is uneven), is carried down, so the part is
+	// 61.8 × 31.8 at its foot, 60 × 30 at the top.
+	if math.Abs(s.Size[0]-61.8) > 0.05 || math.Abs(s.Size[1]-31.8) > 0.05 || math.Abs(s.Size[2]-10) > 1e-5 {
+		t.Errorf("size %v, want 61.8 × 31.8 × 10", s.Size)
+	}
+	for _, f := range []string{"model.stl", "model.3mf", "model.ply"} {
+		if s.Files[f[len("model."):]] != f {
+			t.Errorf("files %v: no %s", s.Files, f)
+		}
+	}
+	stl, err := os.Open(filepath.Join(env.Dir, "model.stl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stl.Close()
+	m, err := mesh.ReadSTL(stl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m3, err := mesh.Read3MFFile(filepath.Join(env.Dir, "model.3mf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Faces) != s.Triangles || len(m3.Faces) != s.Triangles || math.Abs(m3.SignedVolume()-s.Volume) > 1e-6*s.Volume {
+		t.Errorf("STL %d faces, 3MF %d faces and volume %g; summary %d, %g", len(m.Faces), len(m3.Faces), m3.SignedVolume(), s.Triangles, s.Volume)
+	}
+	if b := m.Bounds(); math.Abs(b.Min.Z) > 1e-6 {
+		t.Errorf("the part stands at z = %g", b.Min.Z)
+	}
+
+	// Decimated and scaled to a known length.
+	env = modelEnv(t, scene, true)
+	if err := modelStage(context.Background(), env, ModelOptions{KnownLength: 122, MaxTriangles: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if err := readJSON(filepath.Join(env.Dir, "model.json"), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.ScaleSource != "known_length" || math.Abs(s.Size[0]-122) > 1e-6 || s.MarkersMMPerUnit != 40 || math.Abs(s.MMPerUnit-40*122/61.8) > 0.01 ||
+		s.Decimate == nil || s.Triangles > 500 || !s.Watertight {
+		t.Errorf("--known-length 122 --max-triangles 500: %+v", s)
+	}
+}
+
+// TestModelStageNoPart: a mesh with nothing standing on the mat, or no
+// faces above it, gives no model and says why, without failing the job.
+func TestModelStageNoPart(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		scene *geom.Mesh
+	}{
+		{"flat mat", grid(50, 2, func(x, y float64) float64 { return 0.1 * math.Sin(x) })},
+		{"degenerate", &geom.Mesh{Vertices: []geom.Vec{{}, {X: 1}, {X: 2}}, Faces: [][3]int32{{0, 1, 2}}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := modelEnv(t, c.scene, true)
+			if err := modelStage(context.Background(), env, ModelOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var s ModelSummary
+			if err := readJSON(filepath.Join(env.Dir, "model.json"), &s); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(s.Failed, "no part stands on the mat") || len(s.Files) != 0 || s.Skipped["stl"] == "" {
+				t.Errorf("summary %+v", s)
+			}
+			if _, err := os.Stat(filepath.Join(env.Dir, "model.stl")); err == nil {
+				t.Error("model.stl written")
+			}
+		})
+	}
+}
