@@ -54,13 +54,13 @@ demo: deps cli ## Generate the built-in sample capture and run everything that e
 	@echo "== markers: printable scale sheets"
 	$(BIN)/replica-cli markers --paper a4 --out $(OUT)/scale-sheet-a4.pdf
 	$(BIN)/replica-cli markers --paper letter --out $(OUT)/scale-sheet-letter.pdf
-	@echo "== process: reconstruct the sample with COLMAP on this machine (a few minutes on 2 cores; a rerun comes from the cache)"
+	@echo "== process: reconstruct the sample with COLMAP on this machine, scale it by the sheet, make it printable (a few minutes on 2 cores; a rerun comes from the cache)"
 	$(BIN)/replica-cli process $(OUT)/sample --out $(OUT)/sample-model --quality standard
-	@echo "== eval: the reconstruction against the sample's ground truth"
+	@echo "== eval: the reconstruction and the printable model against the sample's ground truth"
 	$(BIN)/replica-cli eval $(OUT)/sample-model --truth $(OUT)/sample/groundtruth.json
 	@echo
 	@echo "Sample capture (30 JPEGs + groundtruth.json + groundtruth.stl + overlap.json): $(abspath $(OUT)/sample)"
-	@echo "Reconstruction (report.json, sparse.ply, dense.ply, mesh.ply): $(abspath $(OUT)/sample-model)"
+	@echo "Reconstruction (report.json, model.stl, model.3mf, model.ply in mm; sparse.ply, dense.ply, mesh.ply): $(abspath $(OUT)/sample-model)"
 	@echo "Scale sheets: $(abspath $(OUT))/scale-sheet-a4.pdf, $(abspath $(OUT))/scale-sheet-letter.pdf"
 
 .PHONY: run
