@@ -79,6 +79,14 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 	// New vertices on an edge are shared by the two faces of the edge.
 	cut := rep.Cut
 	verts := slices.Clone(m.Vertices)
+	// A vertex a hair from the cut is moved onto it: splitting its edges
+	// there would make slivers whose normals float32 (STL) cannot hold.
+	snap := 1e-3 * MedianEdge(m)
+	for i, v := range verts {
+		if math.Abs(v.Z-cut) < snap {
+			verts[i].Z = cut
+		}
+	}
 	onCut := map[int32]bool{}
 	split := map[uint64]int32{}
 	at := func(a, b int32) int32 {
@@ -104,7 +112,7 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 		var above [3]bool
 		n := 0
 		for k, v := range f {
-			above[k] = m.Vertices[v].Z >= cut
+			above[k] = verts[v].Z >= cut
 			if above[k] {
 				n++
 			}

@@ -392,20 +392,22 @@ func WriteSTL(w io.Writer, m *geom.Mesh, header string) error {
 	return nil
 }
 
-// normal32 returns the unit normal of the triangle abc with its corners
-// rounded to float32, or zero when that triangle has no area.
+// normal32 returns the unit normal of the triangle abc as a reader of
+// the file computes it: from the corners rounded to float32, their
+// differences in float32 (as ADMesh, which PrusaSlicer embeds, does), the
+// cross product in float64; zero when the triangle has no area. A sliver's
+// normal can turn over in the rounding, and ADMesh counts a stored normal
+// more than 0.001 off its own as one it had to fix.
 func normal32(a, b, c geom.Vec) geom.Vec {
-	a, b, c = round32(a), round32(b), round32(c)
-	n := r3.Cross(r3.Sub(b, a), r3.Sub(c, a))
+	ax, ay, az := float32(a.X), float32(a.Y), float32(a.Z)
+	u := [3]float64{float64(float32(b.X) - ax), float64(float32(b.Y) - ay), float64(float32(b.Z) - az)}
+	v := [3]float64{float64(float32(c.X) - ax), float64(float32(c.Y) - ay), float64(float32(c.Z) - az)}
+	n := geom.Vec{X: u[1]*v[2] - u[2]*v[1], Y: u[2]*v[0] - u[0]*v[2], Z: u[0]*v[1] - u[1]*v[0]}
 	l := r3.Norm(n)
 	if !(l > 0) || math.IsInf(l, 0) {
 		return geom.Vec{}
 	}
 	return r3.Scale(1/l, n)
-}
-
-func round32(p geom.Vec) geom.Vec {
-	return geom.Vec{X: float64(float32(p.X)), Y: float64(float32(p.Y)), Z: float64(float32(p.Z))}
 }
 
 // fitsFloat32 reports the first coordinate that would become infinite in
