@@ -193,3 +193,31 @@ func TestIsolateErrors(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// FuzzIsolate: any mesh, the cut anywhere: an error or a valid mesh whose
+// every vertex is at or above the mat, never a panic.
+func FuzzIsolate(f *testing.F) {
+	part := shifted(cube(4), geom.Vec{X: -2, Y: -2})
+	f.Add(fuzzBytes(part), byte(4))
+	f.Add(fuzzBytes(geom.Join(part, shifted(cube(1), geom.Vec{Z: 8}))), byte(2))
+	f.Add(fuzzBytes(tetra()), byte(1))
+	f.Add([]byte{}, byte(0))
+	f.Fuzz(func(t *testing.T, data []byte, cut byte) {
+		m := fuzzMesh(data)
+		out, rep, err := Isolate(context.Background(), m, &IsolateOptions{Cut: float64(cut) / 16})
+		if err != nil {
+			return
+		}
+		if err := out.Validate(); err != nil {
+			t.Fatalf("Isolate returned an invalid mesh: %v", err)
+		}
+		if rep.FacesKept != len(out.Faces) || len(out.Faces) == 0 {
+			t.Fatalf("%d faces, report says %d", len(out.Faces), rep.FacesKept)
+		}
+		for i, v := range out.Vertices {
+			if v.Z < 0 {
+				t.Fatalf("vertex %d at z = %g, under the mat", i, v.Z)
+			}
+		}
+	})
+}
