@@ -779,13 +779,14 @@ func (rp *repairer) fillHoles(maxEdges int) {
 		nextOut[i], out[bes[i].from] = out[bes[i].from], int32(i)
 	}
 	used := make([]bool, len(bes))
-	var loop []int32
+	var loop, around []int32
 	for s := range bes {
 		if used[s] {
 			continue
 		}
 		used[s] = true
 		loop = append(loop[:0], bes[s].from)
+		around = append(around[:0], bes[s].face)
 		closed := true
 		for v := bes[s].to; v != bes[s].from; {
 			for out[v] >= 0 && used[out[v]] {
@@ -798,6 +799,7 @@ func (rp *repairer) fillHoles(maxEdges int) {
 			}
 			used[e] = true
 			loop = append(loop, v)
+			around = append(around, bes[e].face)
 			v = bes[e].to
 		}
 		c := rp.comp[bes[s].face]
@@ -807,9 +809,150 @@ func (rp *repairer) fillHoles(maxEdges int) {
 			continue
 		}
 		slices.Reverse(loop)
-		rp.fill(loop, c)
+		if !rp.fillCorner(loop, around, c) {
+			rp.fill(loop, c)
+		}
 		rp.rep.HolesFilled++
 	}
+}
+
+// Corner filling: a hole where three planes meet (the corner of a box, a
+// common hole in scans: corners are hard to see) is closed by a fan from
+// the point where the planes around it meet, which restores the sharp
+// corner that a fill from the loop's own vertices would cut off. The
+// planes are found by clustering the normals of the faces along the loop
+// (Attene et al., "Polygon mesh repairing: an application perspective",
+// ACM Computing Surveys 45(2), 2013, section 5.2, survey such
+// feature-aware hole filling).
+const (
+	cornerPlaneCos   = 0.985 // normals within about 10° belong to one plane
+	cornerApartCos   = 0.866 // the three planes differ by at least 30°
+	cornerFanMinCos  = 0.94  // each fan triangle lies within 20° of a plane
+	cornerMinLoopLen = 6
+)
+
+// fillCorner fills loop q (as fill does) with a fan from the corner of
+// three planes when the faces around it, faces (one per loop edge), lie on
+// three planes that meet at a point near the loop. It reports false,
+// adding nothing, otherwise.
+func (rp *repairer) fillCorner(q, faces []int32, c int32) bool {
+	if len(q) < cornerMinLoopLen {
+		return false
+	}
+	type plane struct {
+		n    geom.Vec // sum of area-weighted normals, sign-aligned
+		d, w float64  // sum of n·centroid weights, total weight
+	}
+	var planes []plane
+	for _, f := range faces {
+		t := rp.faces[f]
+		a, b, cc := rp.verts[t[0]], rp.verts[t[1]], rp.verts[t[2]]
+		n := r3.Cross(r3.Sub(b, a), r3.Sub(cc, a))
+		w := r3.Norm(n)
+		if !(w > 0) {
+			continue
+		}
+		n = r3.Scale(1/w, n)
+		ctr := r3.Scale(1.0/3, r3.Add(a, r3.Add(b, cc)))
+		k := -1
+		for i := range planes {
+			m := r3.Unit(planes[i].n)
+			if d := r3.Dot(m, n); math.Abs(d) >= cornerPlaneCos {
+				k = i
+				if d < 0 {
+					n = r3.Scale(-1, n)
+				}
+				break
+			}
+		}
+		if k < 0 {
+			if len(planes) == 3 {
+				return false
+			}
+			planes = append(planes, plane{})
+			k = len(planes) - 1
+		}
+		planes[k].n = r3.Add(planes[k].n, r3.Scale(w, n))
+		planes[k].d += w * r3.Dot(n, ctr)
+		planes[k].w += w
+	}
+	if len(planes) != 3 {
+		return false
+	}
+	var a [9]float64
+	var rhs [3]float64
+	var ns [3]geom.Vec
+	for i, p := range planes {
+		l := r3.Norm(p.n)
+		ns[i] = r3.Scale(1/l, p.n)
+		a[3*i], a[3*i+1], a[3*i+2] = ns[i].X, ns[i].Y, ns[i].Z
+		rhs[i] = p.d / l
+	}
+	for i := range 3 {
+		for j := i + 1; j < 3; j++ {
+			if math.Abs(r3.Dot(ns[i], ns[j])) > cornerApartCos {
+				return false
+			}
+		}
+	}
+	x, ok := solve3x3(a, rhs)
+	if !ok {
+		return false
+	}
+	corner := geom.Vec{X: x[0], Y: x[1], Z: x[2]}
+	// Near the loop: within its diameter of its centroid.
+	var ctr geom.Vec
+	for _, v := range q {
+		ctr = r3.Add(ctr, rp.verts[v])
+	}
+	ctr = r3.Scale(1/float64(len(q)), ctr)
+	var diam float64
+	for _, v := range q {
+		diam = math.Max(diam, 2*r3.Norm(r3.Sub(rp.verts[v], ctr)))
+	}
+	if !(r3.Norm(r3.Sub(corner, ctr)) <= diam) {
+		return false
+	}
+	// Every fan triangle has area and lies on one of the planes.
+	for i, v := range q {
+		p, r := rp.verts[v], rp.verts[q[(i+1)%len(q)]]
+		n := r3.Cross(r3.Sub(r, p), r3.Sub(corner, p))
+		l := r3.Norm(n)
+		if !(l > rp.tol*r3.Norm(r3.Sub(r, p))) {
+			return false
+		}
+		n = r3.Scale(1/l, n)
+		if max(math.Abs(r3.Dot(n, ns[0])), math.Abs(r3.Dot(n, ns[1])), math.Abs(r3.Dot(n, ns[2]))) < cornerFanMinCos {
+			return false
+		}
+	}
+	m := int32(len(rp.verts))
+	rp.verts = append(rp.verts, corner)
+	for i, v := range q {
+		rp.addFace([3]int32{v, q[(i+1)%len(q)], m}, c)
+	}
+	return true
+}
+
+// solve3x3 solves a·x = b (a row-major) by Cramer's rule, reporting false
+// when a is singular or nearly so.
+func solve3x3(a [9]float64, b [3]float64) ([3]float64, bool) {
+	det := func(m [9]float64) float64 {
+		return m[0]*(m[4]*m[8]-m[5]*m[7]) - m[1]*(m[3]*m[8]-m[5]*m[6]) + m[2]*(m[3]*m[7]-m[4]*m[6])
+	}
+	d := det(a)
+	if !(math.Abs(d) > 1e-9) {
+		return [3]float64{}, false
+	}
+	var x [3]float64
+	for c := range 3 {
+		m := a
+		for r := range 3 {
+			m[3*r+c] = b[r]
+		}
+		x[c] = det(m) / d
+	}
+	return x, true
 }
 
 // buildIncidence lists each vertex's live faces, for hasEdge.
