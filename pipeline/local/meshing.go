@@ -214,7 +214,7 @@ func focus(m *colmap.Model) (centre r3.Vec, radius float64, ok bool) {
 	if len(centres) < 2 {
 		return r3.Vec{}, 0, false
 	}
-	x, solved := solve3(a, b)
+	x, solved := geom.Solve3(a, b, 1e-9)
 	if !solved {
 		return r3.Vec{}, 0, false
 	}
@@ -269,25 +269,6 @@ func cropToFocus(env *pipeline.Env, c *geom.PointCloud) *geom.PointCloud {
 	out := filterCloud(c, func(i int) bool { return r3.Norm(r3.Sub(c.Points[i], centre)) <= radius })
 	fmt.Fprintf(env.Log, "kept the %d of %d points within %.3g of the point the photos look at\n", out.Len(), c.Len(), radius)
 	return out
-}
-
-// solve3 solves the 3×3 system a·x = b (a row-major) by Cramer's rule;
-// ok is false when a is near singular.
-func solve3(a [9]float64, b [3]float64) (x [3]float64, ok bool) {
-	det := func(m [9]float64) float64 {
-		return m[0]*(m[4]*m[8]-m[5]*m[7]) - m[1]*(m[3]*m[8]-m[5]*m[6]) + m[2]*(m[3]*m[7]-m[4]*m[6])
-	}
-	d := det(a)
-	scale := math.Abs(a[0]) + math.Abs(a[4]) + math.Abs(a[8])
-	if !(math.Abs(d) > 1e-9*scale*scale*scale) {
-		return x, false
-	}
-	for k := range 3 {
-		m := a
-		m[k], m[3+k], m[6+k] = b[0], b[1], b[2]
-		x[k] = det(m) / d
-	}
-	return x, true
 }
 
 // denseCloud reads fused points; normals are estimated when it has none.

@@ -895,7 +895,7 @@ func (rp *repairer) fillCorner(q, faces []int32, c int32) bool {
 			}
 		}
 	}
-	x, ok := solve3x3(a, rhs)
+	x, ok := geom.Solve3(a, rhs, 1e-9)
 	if !ok {
 		return false
 	}
@@ -932,27 +932,6 @@ func (rp *repairer) fillCorner(q, faces []int32, c int32) bool {
 		rp.addFace([3]int32{v, q[(i+1)%len(q)], m}, c)
 	}
 	return true
-}
-
-// solve3x3 solves a·x = b (a row-major) by Cramer's rule, reporting false
-// when a is singular or nearly so.
-func solve3x3(a [9]float64, b [3]float64) ([3]float64, bool) {
-	det := func(m [9]float64) float64 {
-		return m[0]*(m[4]*m[8]-m[5]*m[7]) - m[1]*(m[3]*m[8]-m[5]*m[6]) + m[2]*(m[3]*m[7]-m[4]*m[6])
-	}
-	d := det(a)
-	if !(math.Abs(d) > 1e-9) {
-		return [3]float64{}, false
-	}
-	var x [3]float64
-	for c := range 3 {
-		m := a
-		for r := range 3 {
-			m[3*r+c] = b[r]
-		}
-		x[c] = det(m) / d
-	}
-	return x, true
 }
 
 // buildIncidence lists each vertex's live faces, for hasEdge.

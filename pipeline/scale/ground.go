@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/spatial/r3"
+
+	"github.com/replica3d/replica/pipeline/geom"
 )
 
 // Ground returns the rigid transform (Scale 1) that puts the dominant plane
@@ -107,7 +109,7 @@ func planeFit(points []r3.Vec, guess r3.Vec) (r3.Vec, r3.Vec) {
 	}
 	n := guess
 	for range 50 {
-		x, ok := solve3(a, [3]float64{n.X, n.Y, n.Z})
+		x, ok := geom.Solve3(a, [3]float64{n.X, n.Y, n.Z}, 1e-15)
 		if !ok {
 			break
 		}

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/spatial/r3"
+
+	"github.com/replica3d/replica/pipeline/geom"
 )
 
 // A sighting is one view's pixel of a point.
@@ -52,7 +54,7 @@ func triangulate(s []sighting) (r3.Vec, []float64, bool) {
 	if !wide {
 		return r3.Vec{}, nil, false
 	}
-	x, ok := solve3(a, b)
+	x, ok := geom.Solve3(a, b, 1e-15)
 	if !ok {
 		return r3.Vec{}, nil, false
 	}
@@ -131,7 +133,7 @@ func refine(p r3.Vec, s []sighting) r3.Vec {
 				g[i] -= jt[i][n] * r[n]
 			}
 		}
-		d, ok := solve3(a, g)
+		d, ok := geom.Solve3(a, g, 1e-15)
 		if !ok {
 			return p
 		}
@@ -151,26 +153,4 @@ func refine(p r3.Vec, s []sighting) r3.Vec {
 		}
 	}
 	return p
-}
-
-// solve3 solves the 3×3 system a·x = b (a row-major) by Cramer's rule,
-// and reports false when a is singular or nearly so.
-func solve3(a [9]float64, b [3]float64) ([3]float64, bool) {
-	det := a[0]*(a[4]*a[8]-a[5]*a[7]) - a[1]*(a[3]*a[8]-a[5]*a[6]) + a[2]*(a[3]*a[7]-a[4]*a[6])
-	var norm float64
-	for _, v := range a {
-		norm = math.Max(norm, math.Abs(v))
-	}
-	if !(math.Abs(det) > 1e-15*norm*norm*norm) {
-		return [3]float64{}, false
-	}
-	var x [3]float64
-	for c := range 3 {
-		m := a
-		for r := range 3 {
-			m[3*r+c] = b[r]
-		}
-		x[c] = (m[0]*(m[4]*m[8]-m[5]*m[7]) - m[1]*(m[3]*m[8]-m[5]*m[6]) + m[2]*(m[3]*m[7]-m[4]*m[6])) / det
-	}
-	return x, true
 }
