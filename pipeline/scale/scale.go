@@ -17,7 +17,7 @@ import (
 	"gonum.org/v1/gonum/spatial/r3"
 
 	"github.com/replica3d/replica/capture/markers"
-	"github.com/replica3d/replica/pipeline/eval"
+	"github.com/replica3d/replica/pipeline/geom"
 )
 
 // An Observation is one marker detected in one photo: View indexes the
@@ -375,20 +375,13 @@ func subset(v []r3.Vec, keep []bool) []r3.Vec {
 	return out
 }
 
-// similarity is Umeyama's least-squares similarity (eval.Align) in this
-// package's form.
+// similarity is Umeyama's least-squares similarity (geom.Umeyama).
 func similarity(from, to []r3.Vec) (*Similarity, error) {
-	s, err := eval.Align(from, to)
+	scale, rot, t, err := geom.Umeyama(from, to)
 	if err != nil {
 		return nil, err
 	}
-	out := &Similarity{Scale: s.Scale, T: [3]float64{s.T.X, s.T.Y, s.T.Z}}
-	for r := range 3 {
-		for c := range 3 {
-			out.R[3*r+c] = s.R.At(r, c)
-		}
-	}
-	return out, nil
+	return &Similarity{Scale: scale, R: rot, T: [3]float64{t.X, t.Y, t.Z}}, nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
