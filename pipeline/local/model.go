@@ -32,6 +32,11 @@ type ScaleSummary struct {
 	PerPhoto map[string]int `json:"per_photo,omitempty"`
 }
 
+// modelVersion names the model stage's algorithm (isolation, base, repair)
+// in its cache key: bump it when a change should remake the models of
+// earlier jobs.
+const modelVersion = 2
+
 // detectorVersion names the marker detector's behaviour in the scale
 // stage's cache key: bump it when capture/markers.Detect changes what it
 // finds.
