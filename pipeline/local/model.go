@@ -35,7 +35,7 @@ type ScaleSummary struct {
 // modelVersion names the model stage's algorithm (isolation, base, repair)
 // in its cache key: bump it when a change should remake the models of
 // earlier jobs.
-const modelVersion = 2
+const modelVersion = 3
 
 // detectorVersion names the marker detector's behaviour in the scale
 // stage's cache key: bump it when capture/markers.Detect changes what it
@@ -173,6 +173,14 @@ type ModelSummary struct {
 	Skipped map[string]string `json:"skipped,omitempty"` // output → why not written
 }
 
+// maxGroundTilt (degrees) is the most the plane found without markers may
+// lean from the photos' mean up direction (their image −y axes) to be taken
+// for the mat. A photo looking down at the part at elevation e holds its up
+// direction e from vertical; around the part these cancel, but photos from
+// one side only, looking steeply down, lean their mean up by as much as
+// 60°. A wall or the face of a large object seen head-on is near 90°.
+const maxGroundTilt = 75
+
 // cutHeightMM is where the mesh is cut above the mat when the model is in
 // millimetres: above the few tenths of a millimetre where the mesher
 // rounds the corner between the part and the mat, low enough that the
@@ -206,12 +214,22 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 			return err
 		}
 		var cams []r3.Vec
+		var up r3.Vec
 		for _, im := range sparse.Images {
 			cams = append(cams, im.Center())
+			up = r3.Add(up, im.Up())
 		}
 		frame, err = scale.Ground(m.Vertices, cams, 2*mesh.MedianEdge(m))
 		if err != nil {
 			return failModel(env, &s, fmt.Sprintf("%v: the mat or table under the part was not reconstructed; photograph the part on a flat, textured surface, with the printed scale sheet under it", err))
+		}
+		// The plane must be level as the photos were held: a wall or the
+		// face of a large object is not what the part stands on.
+		normal := r3.Vec{X: frame.R[6], Y: frame.R[7], Z: frame.R[8]}
+		if n := r3.Norm(up); n > 0 {
+			if tilt := math.Acos(math.Max(-1, math.Min(1, r3.Dot(normal, up)/n))) * 180 / math.Pi; tilt > maxGroundTilt {
+				return failModel(env, &s, fmt.Sprintf("the largest flat surface the photos see is tilted %.0f° from level as the photos were held, so it is not a mat or table the part stands on; photograph the part on a flat, textured surface, with the printed scale sheet under it", tilt))
+			}
 		}
 		s.Ground, s.Units = "plane", UnitsModel
 	}
