@@ -202,7 +202,7 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 	if err := readJSON(filepath.Join(env.Prev["scale"], "scale.json"), &sc); err != nil {
 		return err
 	}
-	s := ModelSummary{Files: map[string]string{}, Skipped: map[string]string{}}
+	s := ModelSummary{Units: UnitsModel, Files: map[string]string{}, Skipped: map[string]string{}}
 	var frame *scale.Similarity
 	cut := 0.0
 	if sc.Found && sc.Transform != nil {
