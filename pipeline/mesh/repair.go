@@ -44,20 +44,23 @@ type RepairOptions struct {
 
 // RepairReport says what Repair changed, step by step, and what it left.
 type RepairReport struct {
-	TrianglesBefore          int     `json:"triangles_before"`
-	TrianglesAfter           int     `json:"triangles_after"`
-	VerticesWelded           int     `json:"vertices_welded"`             // vertices merged into another within the tolerance
-	DegenerateRemoved        int     `json:"degenerate_removed"`          // faces with a repeated vertex, or flat within the tolerance
-	DuplicateFacesRemoved    int     `json:"duplicate_faces_removed"`     // faces over the same three vertices as another
-	TJunctionsSplit          int     `json:"t_junctions_split"`           // vertices inserted into another face's boundary edge
-	NonManifoldEdgesSplit    int     `json:"non_manifold_edges_split"`    // edges of more than two faces, cut into pairs
-	NonManifoldVerticesSplit int     `json:"non_manifold_vertices_split"` // vertex copies made so that each vertex has one fan of faces
-	FragmentsRemoved         int     `json:"fragments_removed"`           // components under MinFragment of the total area
-	FacesFlipped             int     `json:"faces_flipped"`               // faces whose orientation was reversed
-	HolesFilled              int     `json:"holes_filled"`                // boundary loops closed with new triangles
-	HolesLeftOpen            int     `json:"holes_left_open"`             // loops over MaxHoleEdges, or boundary chains that do not close
-	Watertight               bool    `json:"watertight"`                  // every edge is shared by exactly two faces, in opposite directions
-	Volume                   float64 `json:"volume"`                      // signed volume of the result; positive when normals point out
+	TrianglesBefore              int     `json:"triangles_before"`
+	TrianglesAfter               int     `json:"triangles_after"`
+	VerticesWelded               int     `json:"vertices_welded"`                 // vertices merged into another within the tolerance
+	DegenerateRemoved            int     `json:"degenerate_removed"`              // faces with a repeated vertex, or flat within the tolerance
+	DuplicateFacesRemoved        int     `json:"duplicate_faces_removed"`         // faces over the same three vertices as another
+	TJunctionsSplit              int     `json:"t_junctions_split"`               // vertices inserted into another face's boundary edge
+	NonManifoldEdgesSplit        int     `json:"non_manifold_edges_split"`        // edges of more than two faces, cut into pairs
+	NonManifoldVerticesSplit     int     `json:"non_manifold_vertices_split"`     // vertex copies made so that each vertex has one fan of faces
+	FragmentsRemoved             int     `json:"fragments_removed"`               // components under MinFragment of the total area
+	FacesFlipped                 int     `json:"faces_flipped"`                   // faces whose orientation was reversed
+	HolesFilled                  int     `json:"holes_filled"`                    // boundary loops closed with new triangles
+	HolesLeftOpen                int     `json:"holes_left_open"`                 // loops over MaxHoleEdges, or boundary chains that do not close
+	SelfIntersections            int     `json:"self_intersections"`              // pairs of faces that crossed after the first repair
+	FacesRemovedForIntersections int     `json:"faces_removed_for_intersections"` // faces dropped (and their holes filled again) to undo crossings
+	SelfIntersectionsLeft        int     `json:"self_intersections_left"`         // pairs still crossing at the end
+	Watertight                   bool    `json:"watertight"`                      // every edge is shared by exactly two faces, in opposite directions
+	Volume                       float64 `json:"volume"`                          // signed volume of the result; positive when normals point out
 }
 
 const (
@@ -101,13 +104,63 @@ const (
 //     (a new vertex) when that fails;
 //  8. turns each component outward: a closed one so that its signed volume
 //     is positive, one left open so that most of its area keeps the input's
-//     orientation.
+//     orientation;
+//  9. removes self-intersections where it can, as MeshFix does: the faces
+//     that cross another and those sharing a vertex with them are dropped
+//     and steps 1–8 run again on the rest, filling the holes anew, at most
+//     maxIntersectRounds times; what still crosses is counted.
 //
 // It takes O(n) time for n faces, besides ear clipping (O(h²) for a hole of
 // h edges). m is not modified. An empty mesh, an index out of range and a
 // non-finite coordinate are errors, as is a mesh whose every face is
 // degenerate; a result that is not watertight is not (see the report).
 func Repair(m *geom.Mesh, o *RepairOptions) (*geom.Mesh, *RepairReport, error) {
+	out, rep, err := repairOnce(m, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	pairs := SelfIntersections(out)
+	rep.SelfIntersections = len(pairs)
+	for round := 0; round < maxIntersectRounds && len(pairs) > 0; round++ {
+		drop := map[int32]bool{}
+		for _, p := range pairs {
+			drop[p[0]], drop[p[1]] = true, true
+		}
+		bad := map[int32]bool{}
+		for f := range drop {
+			for _, v := range out.Faces[f] {
+				bad[v] = true
+			}
+		}
+		rest := &geom.Mesh{Vertices: out.Vertices}
+		for _, f := range out.Faces {
+			if !bad[f[0]] && !bad[f[1]] && !bad[f[2]] {
+				rest.Faces = append(rest.Faces, f)
+			}
+		}
+		next, nrep, err := repairOnce(rest, o)
+		if err != nil {
+			break // keep what the last round made
+		}
+		rep.FacesRemovedForIntersections += len(out.Faces) - len(rest.Faces)
+		rep.HolesFilled += nrep.HolesFilled
+		rep.FragmentsRemoved += nrep.FragmentsRemoved
+		rep.NonManifoldEdgesSplit += nrep.NonManifoldEdgesSplit
+		rep.NonManifoldVerticesSplit += nrep.NonManifoldVerticesSplit
+		rep.HolesLeftOpen = nrep.HolesLeftOpen
+		rep.TrianglesAfter, rep.Watertight, rep.Volume = nrep.TrianglesAfter, nrep.Watertight, nrep.Volume
+		out = next
+		pairs = SelfIntersections(out)
+	}
+	rep.SelfIntersectionsLeft = len(pairs)
+	return out, rep, nil
+}
+
+// maxIntersectRounds bounds the rounds of self-intersection removal.
+const maxIntersectRounds = 3
+
+// repairOnce runs steps 1 to 8 of Repair.
+func repairOnce(m *geom.Mesh, o *RepairOptions) (*geom.Mesh, *RepairReport, error) {
 	if m == nil || len(m.Faces) == 0 {
 		return nil, nil, fmt.Errorf("repair: %w", ErrEmptyMesh)
 	}
