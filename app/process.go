@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ type processScreen struct {
 
 	where   *widget.RadioGroup
 	quality *widget.Select
+	length  *widget.Entry // the part's known length in mm, optional
 	explain *widget.Label
 	start   *widget.Button
 	cancel  *widget.Button
@@ -164,6 +166,18 @@ func (s *processScreen) build() fyne.CanvasObject {
 		q = "standard"
 	}
 	s.quality.SetSelected(q)
+	s.length = widget.NewEntry()
+	s.length.SetPlaceHolder("optional, e.g. 80")
+	s.length.SetText(s.ui.store.Setting(knownLengthSetting(s.p)))
+	s.length.Validator = func(t string) error {
+		_, err := parseKnownLength(t)
+		return err
+	}
+	s.length.OnChanged = func(t string) {
+		if _, err := parseKnownLength(t); err == nil {
+			s.ui.store.SetSetting(knownLengthSetting(s.p), strings.TrimSpace(t))
+		}
+	}
 
 	s.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), s.onStart)
 	s.start.Importance = widget.HighImportance
@@ -200,13 +214,33 @@ func (s *processScreen) build() fyne.CanvasObject {
 	s.failure.Hide()
 
 	s.showDense()
-	form := widget.NewForm(widget.NewFormItem("Where", container.NewVBox(s.where, s.explain)), widget.NewFormItem("Quality", s.quality))
+	lengthItem := widget.NewFormItem("Longest side", container.NewBorder(nil, nil, nil, widget.NewLabel("mm"), s.length))
+	lengthItem.HintText = "Only without the scale sheet: the part's largest extent, to print it at size"
+	form := widget.NewForm(widget.NewFormItem("Where", container.NewVBox(s.where, s.explain)), widget.NewFormItem("Quality", s.quality), lengthItem)
 	left := container.NewVBox(form, container.NewHBox(s.start, s.cancel), s.elapsed, s.failure)
 	right := container.NewBorder(s.stages, nil, nil, nil, s.log)
 	body := container.NewHSplit(container.NewVScroll(left), right)
 	body.SetOffset(0.4)
 	header := container.NewHBox(back, title)
 	return container.NewBorder(container.NewPadded(header), nil, nil, nil, container.NewPadded(body))
+}
+
+// knownLengthSetting is the setting that remembers project p's known
+// length.
+func knownLengthSetting(p *project.Project) string { return "process.known_length." + p.ID }
+
+// parseKnownLength reads the known length field: empty for none (0), else a
+// length in mm between 1 and 2000 (a comma as the decimal mark is taken).
+func parseKnownLength(t string) (float64, error) {
+	t = strings.TrimSpace(strings.ReplaceAll(t, ",", "."))
+	if t == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(v >= 1 && v <= 2000) {
+		return 0, fmt.Errorf("%q is not a length in millimetres from 1 to 2000 (leave it empty when the photos show the scale sheet)", t)
+	}
+	return v, nil
 }
 
 func (s *processScreen) addRow(name string) {
@@ -278,7 +312,13 @@ func (s *processScreen) onStart() {
 	for i, n := range photos {
 		paths[i] = s.p.PhotoPath(n)
 	}
-	job := local.Job{Photos: paths, Out: jobDir(s.p), Quality: s.quality.Selected, CPU: !strings.HasPrefix(s.where.Selected, "This computer's GPU")}
+	known, err := parseKnownLength(s.length.Text)
+	if err != nil {
+		s.ui.showError("Check the part's longest side", err)
+		return
+	}
+	job := local.Job{Photos: paths, Out: jobDir(s.p), Quality: s.quality.Selected, CPU: !strings.HasPrefix(s.where.Selected, "This computer's GPU"),
+		KnownLength: known}
 	if g := filepath.Join(s.p.Dir, capture.GraphFileName); pipeline.FileExists(g) {
 		job.Graph = g
 	}

@@ -779,3 +779,49 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessKnownLength: the part's longest side typed on the process
+// screen reaches the job, is remembered for the project, and a bad value
+// starts nothing.
+func TestProcessKnownLength(t *testing.T) {
+	f := &fakePipeline{}
+	u := newTestUI(t, f)
+	p := newProject(t, u, "No sheet", 3)
+	u.locked(func() { u.showProcess(p) })
+	s := u.screen().(*processScreen)
+	u.locked(func() { test.Type(s.length, "abc") })
+	if err := s.length.Validate(); err == nil {
+		t.Error("\"abc\" validates as a length")
+	}
+	u.locked(func() { test.Tap(s.start) })
+	f.mu.Lock()
+	n := len(f.jobs)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("a job started with the length %q", s.length.Text)
+	}
+	u.locked(func() {
+		s.length.SetText("")
+		test.Type(s.length, "80,5")
+	})
+	u.locked(func() { test.Tap(s.start) })
+	waitFor(t, u, "the result", func() bool { _, ok := u.current.(*resultsScreen); return ok })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.jobs) != 1 || f.jobs[0].KnownLength != 80.5 {
+		t.Errorf("jobs %+v, want one with KnownLength 80.5", f.jobs)
+	}
+	if got := u.store.Setting(knownLengthSetting(p)); got != "80,5" {
+		t.Errorf("remembered %q, want 80,5", got)
+	}
+	for _, c := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{{"", 0, true}, {" 12.5 ", 12.5, true}, {"0", 0, false}, {"-3", 0, false}, {"1e9", 0, false}, {"NaN", 0, false}} {
+		got, err := parseKnownLength(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("parseKnownLength(%q) = %v, %v; want %v, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
