@@ -215,7 +215,7 @@ func (s *processScreen) build() fyne.CanvasObject {
 
 	s.showDense()
 	lengthItem := widget.NewFormItem("Longest side", container.NewBorder(nil, nil, nil, widget.NewLabel("mm"), s.length))
-	lengthItem.HintText = "Only without the scale sheet: the part's largest extent, to print it at size"
+	lengthItem.HintText = "Only if the photos show no scale sheet"
 	form := widget.NewForm(widget.NewFormItem("Where", container.NewVBox(s.where, s.explain)), widget.NewFormItem("Quality", s.quality), lengthItem)
 	left := container.NewVBox(form, container.NewHBox(s.start, s.cancel), s.elapsed, s.failure)
 	right := container.NewBorder(s.stages, nil, nil, nil, s.log)
