@@ -138,6 +138,19 @@ type grey struct {
 	min    image.Point
 }
 
+// lumaOf4 fills g.pix from 4-byte R, G, B, A pixels (RGBA or NRGBA: the
+// colour bytes are read as they are) starting at pix, rows stride apart.
+func (g *grey) lumaOf4(pix []uint8, stride int, luma func(r, gr, bl uint32) uint8) {
+	for y := range g.h {
+		row := pix[y*stride:]
+		out := g.pix[y*g.w : (y+1)*g.w]
+		for x := range out {
+			p := row[4*x : 4*x+3 : 4*x+3]
+			out[x] = luma(uint32(p[0]), uint32(p[1]), uint32(p[2]))
+		}
+	}
+}
+
 // greyOf returns the luma of img, without copying where img already holds
 // it.
 func greyOf(img image.Image) *grey {
@@ -160,23 +173,9 @@ func greyOf(img image.Image) *grey {
 	luma := func(r, gr, bl uint32) uint8 { return uint8((19595*r + 38470*gr + 7471*bl + 1<<15) >> 16) }
 	switch m := img.(type) {
 	case *image.RGBA:
-		for y := range g.h {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			out := g.pix[y*g.w : (y+1)*g.w]
-			for x := range out {
-				p := row[4*x : 4*x+3 : 4*x+3]
-				out[x] = luma(uint32(p[0]), uint32(p[1]), uint32(p[2]))
-			}
-		}
+		g.lumaOf4(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, luma)
 	case *image.NRGBA:
-		for y := range g.h {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			out := g.pix[y*g.w : (y+1)*g.w]
-			for x := range out {
-				p := row[4*x : 4*x+3 : 4*x+3]
-				out[x] = luma(uint32(p[0]), uint32(p[1]), uint32(p[2]))
-			}
-		}
+		g.lumaOf4(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, luma)
 	default:
 		for y := range g.h {
 			out := g.pix[y*g.w : (y+1)*g.w]

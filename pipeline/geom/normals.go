@@ -156,21 +156,21 @@ func pcaNormal(points []Vec, p Vec, nb []kdItem) Vec {
 		c[2][2] += d.Z * d.Z
 	}
 	c[1][0], c[2][0], c[2][1] = c[0][1], c[0][2], c[1][2]
-	w, v := symEigen3(c)
+	w, v := SymEigen3(c)
 	if !(w[1]-w[0] > flatTol*w[2]) {
 		return Vec{}
 	}
 	return r3.Unit(v[0])
 }
 
-// symEigen3 returns the eigenvalues of the symmetric matrix a in increasing
+// SymEigen3 returns the eigenvalues of the symmetric matrix a in increasing
 // order and unit eigenvectors to match, by the cyclic Jacobi method (Golub
 // and Van Loan, "Matrix Computations", 4th ed., §8.5.2–8.5.3, with the
 // rotation of Rutishauser as in Numerical Recipes, 3rd ed., §11.1). Jacobi
 // finds small eigenvalues of a positive semidefinite matrix to high relative
 // accuracy, which the closed-form cubic does not, and converges
 // quadratically: 3 to 5 sweeps of 3 rotations for a covariance.
-func symEigen3(a [3][3]float64) (w [3]float64, v [3]Vec) {
+func SymEigen3(a [3][3]float64) (w [3]float64, v [3]Vec) {
 	u := [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}} // columns: eigenvectors
 	pairs := [3][3]int{{0, 1, 2}, {0, 2, 1}, {1, 2, 0}} // p, q and the third index r
 	// 50 sweeps is far beyond the 5 or so that quadratic convergence needs;

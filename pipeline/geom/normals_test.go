@@ -252,9 +252,9 @@ func TestSymEigen3(t *testing.T) {
 		}{"random", a})
 	}
 	for _, tt := range tests {
-		w, v := symEigen3(tt.a)
+		w, v := SymEigen3(tt.a)
 		if !(w[0] <= w[1] && w[1] <= w[2]) {
-			t.Errorf("%s: symEigen3(%v) eigenvalues %v, want increasing", tt.name, tt.a, w)
+			t.Errorf("%s: SymEigen3(%v) eigenvalues %v, want increasing", tt.name, tt.a, w)
 		}
 		norm := math.Abs(tt.a[0][0]) + math.Abs(tt.a[1][1]) + math.Abs(tt.a[2][2]) + 1e-300
 		for j := range 3 {
@@ -264,7 +264,7 @@ func TestSymEigen3(t *testing.T) {
 					want = 1
 				}
 				if got := r3.Dot(v[j], v[k]); math.Abs(got-want) > 1e-14 {
-					t.Errorf("%s: symEigen3(%v): v%d·v%d = %g, want %g", tt.name, tt.a, j, k, got, want)
+					t.Errorf("%s: SymEigen3(%v): v%d·v%d = %g, want %g", tt.name, tt.a, j, k, got, want)
 				}
 			}
 			// A v = λ v, to rounding relative to the matrix's norm.
@@ -275,7 +275,7 @@ func TestSymEigen3(t *testing.T) {
 				Z: tt.a[2][0]*x.X + tt.a[2][1]*x.Y + tt.a[2][2]*x.Z,
 			}
 			if res := r3.Norm(r3.Sub(av, r3.Scale(w[j], x))); res > 1e-14*norm {
-				t.Errorf("%s: symEigen3(%v): |Av%d - λv%d| = %g, want ≤ %g", tt.name, tt.a, j, j, res, 1e-14*norm)
+				t.Errorf("%s: SymEigen3(%v): |Av%d - λv%d| = %g, want ≤ %g", tt.name, tt.a, j, j, res, 1e-14*norm)
 			}
 		}
 	}

@@ -176,14 +176,16 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 	}
 	faces = kept
 
-	// Carry the cut outline down to the mat, clean the mesh up (Repair
-	// without filling holes: the cut may pass through a vertex where two
-	// bits of outline touch, and the loops must be simple to be closed
-	// right), and close the outline with a base.
+	// Carry the cut outline down to the mat, clean the mesh up and close
+	// the outline with a base. The clean-up is Repair's steps without hole
+	// filling (the cut may pass through a vertex where two bits of outline
+	// touch, and the loops must be simple to be closed right) and without
+	// its search for crossings, which the caller's Repair of the result
+	// does once.
 	for v := range onCut {
 		verts[v].Z = 0
 	}
-	clean, _, err := Repair(compact(verts, faces), &RepairOptions{MaxHoleEdges: -1, MinFragment: -1})
+	clean, _, err := repairOnce(compact(verts, faces), &RepairOptions{MaxHoleEdges: -1, MinFragment: -1})
 	if err != nil {
 		return nil, nil, fmt.Errorf("isolate: %w", err)
 	}

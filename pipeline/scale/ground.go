@@ -89,36 +89,31 @@ func Ground(points, cameras []r3.Vec, tol float64) (*Similarity, error) {
 }
 
 // planeFit returns the centroid of points and the unit normal of their
-// least-squares plane, by power iteration on the inverse of the covariance
-// (shifted), started from guess.
+// least-squares plane: the eigenvector of the covariance's smallest
+// eigenvalue (geom.SymEigen3), turned to agree with guess.
 func planeFit(points []r3.Vec, guess r3.Vec) (r3.Vec, r3.Vec) {
 	var c r3.Vec
 	for _, p := range points {
 		c = r3.Add(c, p)
 	}
 	c = r3.Scale(1/float64(len(points)), c)
-	var a [9]float64
+	var a [3][3]float64
 	for _, p := range points {
 		d := r3.Sub(p, c)
 		v := [3]float64{d.X, d.Y, d.Z}
 		for i := range 3 {
 			for j := range 3 {
-				a[3*i+j] += v[i] * v[j]
+				a[i][j] += v[i] * v[j]
 			}
 		}
 	}
-	n := guess
-	for range 50 {
-		x, ok := geom.Solve3(a, [3]float64{n.X, n.Y, n.Z}, 1e-15)
-		if !ok {
-			break
-		}
-		m := r3.Vec{X: x[0], Y: x[1], Z: x[2]}
-		l := r3.Norm(m)
-		if !(l > 0) || math.IsInf(l, 0) {
-			break
-		}
-		n = r3.Scale(1/l, m)
+	_, vs := geom.SymEigen3(a)
+	n := vs[0]
+	if !(r3.Norm(n) > 0) {
+		return c, guess
+	}
+	if r3.Dot(n, guess) < 0 {
+		n = r3.Scale(-1, n)
 	}
 	return c, n
 }
