@@ -453,8 +453,8 @@ func progress(o *Options, stage string, done, total int) {
 	}
 }
 
-// parallel runs f(0..n-1) on workers goroutines, calling step after each,
-// and stops early when ctx is cancelled.
+// parallel runs f(0..n-1) on workers goroutines, calling step after each
+// (one call at a time, in order), and stops early when ctx is cancelled.
 func parallel(ctx context.Context, n, workers int, f func(int), step func(done int)) error {
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -468,9 +468,8 @@ func parallel(ctx context.Context, n, workers int, f func(int), step func(done i
 				f(i)
 				mu.Lock()
 				done++
-				d := done
+				step(done)
 				mu.Unlock()
-				step(d)
 			}
 		}()
 	}

@@ -59,7 +59,8 @@ type Options struct {
 	MeshCell    float64 // groundtruth.stl grid cell in mm
 	JPEGQuality int
 
-	// Progress, when set, is called after each photo is written.
+	// Progress, when set, is called after each photo is written, one call
+	// at a time.
 	Progress func(done, total int)
 }
 
@@ -302,13 +303,14 @@ func renderAll(ctx context.Context, sc *scene, truth *Truth, plans []viewPlan, o
 					fail(err)
 					continue
 				}
+				// Progress runs under the lock: callers get one call at a
+				// time, in order, and need no locking of their own.
 				mu.Lock()
 				done++
-				d := done
-				mu.Unlock()
 				if o.Progress != nil {
-					o.Progress(d, len(plans))
+					o.Progress(done, len(plans))
 				}
+				mu.Unlock()
 			}
 		}()
 	}
