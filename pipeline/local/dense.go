@@ -44,6 +44,9 @@ type DenseSummary struct {
 	// Cropped is how many fused points lay beyond the photographed region
 	// and were left out (DenseMVS only).
 	Cropped int `json:"cropped,omitempty"`
+	// FreeSpace is how many fused points other photos saw through and
+	// that were dropped (DenseMVS only; see mvs.Options.FreeSpaceViews).
+	FreeSpace int `json:"free_space_dropped,omitempty"`
 	// Views is how many photos got a depth map; Skipped names the others
 	// and why (DenseMVS only).
 	Views   int          `json:"views,omitempty"`
@@ -123,12 +126,13 @@ func mvsDense(ctx context.Context, env *pipeline.Env, o Options, ws string) (*De
 	if st != nil {
 		sum.Views, sum.Width, sum.Height = st.Views-len(st.Skipped), st.Width, st.Height
 		sum.Timing = &DenseTiming{Load: st.Load.Seconds(), Depth: st.Depth.Seconds(), Fusion: st.Fusion.Seconds()}
+		sum.FreeSpace = st.FreeSpace
 		for _, sk := range st.Skipped {
 			sum.Skipped = append(sum.Skipped, DenseSkip{Photo: sk.Name, Reason: sk.Reason.Error()})
 			fmt.Fprintf(env.Log, "skipped %s: %v\n", sk.Name, sk.Reason)
 		}
-		fmt.Fprintf(env.Log, "depth maps: %d views at %d×%d, %d pixels with a depth; load %.1f s, depth %.1f s, fusion %.1f s\n",
-			sum.Views, st.Width, st.Height, st.DepthPixels, st.Load.Seconds(), st.Depth.Seconds(), st.Fusion.Seconds())
+		fmt.Fprintf(env.Log, "depth maps: %d views at %d×%d, %d pixels with a depth; load %.1f s, depth %.1f s, fusion %.1f s; %d fused points dropped as seen through\n",
+			sum.Views, st.Width, st.Height, st.DepthPixels, st.Load.Seconds(), st.Depth.Seconds(), st.Fusion.Seconds(), st.FreeSpace)
 	}
 	if err != nil {
 		return nil, err // an *mvs.InputError carries its hint

@@ -73,6 +73,12 @@ type Options struct {
 	// MaxReprojError (pixels at the working resolution) and MaxDepthDiff
 	// (relative) are the geometric consistency tolerances of fusion.
 	MaxReprojError, MaxDepthDiff float64
+	// FreeSpaceViews and FreeSpaceDepth: a fused point is dropped when at
+	// least FreeSpaceViews depth maps see a surface more than FreeSpaceDepth
+	// (relative) beyond it, and outnumber those that see it (see
+	// carveFreeSpace). Negative FreeSpaceViews: no such test.
+	FreeSpaceViews int
+	FreeSpaceDepth float64
 	// Workers is the number of goroutines; 0 means runtime.GOMAXPROCS(0).
 	Workers int
 	// Seed makes the random initialisation and refinement reproducible.
@@ -121,6 +127,8 @@ func DefaultOptions(preset string) Options {
 		MinConsistent:  2, // ACMM's rule: two views besides the reference
 		MaxReprojError: 1,
 		MaxDepthDiff:   0.003,
+		FreeSpaceViews: 3,
+		FreeSpaceDepth: 0.002,
 		Seed:           1,
 	}
 	switch preset {
@@ -179,5 +187,7 @@ func (o *Options) resolved() Options {
 	deff(&r.MaxCost, d.MaxCost)
 	deff(&r.MaxReprojError, d.MaxReprojError)
 	deff(&r.MaxDepthDiff, d.MaxDepthDiff)
+	def(&r.FreeSpaceViews, d.FreeSpaceViews)
+	deff(&r.FreeSpaceDepth, d.FreeSpaceDepth)
 	return r
 }

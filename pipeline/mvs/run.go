@@ -24,6 +24,7 @@ type Stats struct {
 	Width, Height int    // working size of the first photo
 	DepthPixels   int    // pixels with a depth, all depth maps together
 	Points        int    // fused points
+	FreeSpace     int    // fused points dropped as seen through (see Options.FreeSpaceViews)
 	Load, Depth   time.Duration
 	Fusion        time.Duration
 }
@@ -131,11 +132,16 @@ func Run(ctx context.Context, workspace string, opts *Options) (*geom.PointCloud
 		}
 	}
 	cloud, err := Fuse(ctx, views, maps, fuseWith, &o)
-	st.Fusion = time.Since(start)
 	if err != nil {
+		st.Fusion = time.Since(start)
 		if errors.Is(err, ErrNoSurface) && st.DepthPixels == 0 {
 			return nil, st, noTexture(len(views))
 		}
+		return nil, st, err
+	}
+	cloud, st.FreeSpace, err = carveFreeSpace(ctx, cloud, views, maps, &o)
+	st.Fusion = time.Since(start)
+	if err != nil {
 		return nil, st, err
 	}
 	st.Points = cloud.Len()
