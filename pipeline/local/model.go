@@ -35,7 +35,7 @@ type ScaleSummary struct {
 // modelVersion names the model stage's algorithm (isolation, base, repair)
 // in its cache key: bump it when a change should remake the models of
 // earlier jobs.
-const modelVersion = 4
+const modelVersion = 5
 
 // detectorVersion names the marker detector's behaviour in the scale
 // stage's cache key: bump it when capture/markers.Detect changes what it
@@ -246,7 +246,7 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 	}
 	s.Isolate = irep
 	if irep.OpenOutline > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("the walls were not reconstructed down to the mat in %d places: the base there is closed by hole filling, not flat; take more photos from low angles all around the part", irep.OpenOutline))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("the walls were not reconstructed down to the mat in %d places: the gaps were closed by hole filling and may not follow the part there; take more photos from low angles all around the part", irep.OpenOutline))
 	}
 	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles\n",
 		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles)

@@ -41,10 +41,10 @@ type IsolateReport struct {
 	ComponentsLeft int     `json:"components_removed"` // pieces other than the part: removed
 	BaseLoops      int     `json:"base_loops"`         // outline loops of the base, inner ones included
 	BaseTriangles  int     `json:"base_triangles"`     // triangles of the flat base
-	// OpenOutline counts stretches of the cut outline that do not close
-	// into a loop because a wall has a gap down to the cut: the base and
-	// the wall there are closed by Repair's hole filling, not flat. Not 0
-	// means the reconstruction missed part of the walls.
+	// OpenOutline counts the gaps in the walls that reach down to the
+	// cut: the outline is joined across each by a straight edge, and the
+	// gap above it closed by Repair's hole filling. Not 0 means the
+	// reconstruction missed part of the walls.
 	OpenOutline int `json:"open_outline"`
 	FacesKept   int `json:"faces"` // faces of the part, base included
 }
@@ -198,8 +198,8 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 			}
 		}
 	}
-	loops, chains := cutLoops(faces, onBase)
-	rep.BaseLoops, rep.OpenOutline = len(loops), chains
+	loops, gaps := cutLoops(verts, faces, onBase)
+	rep.BaseLoops, rep.OpenOutline = len(loops), gaps
 	base, err := triangulateBase(verts, loops)
 	if err != nil {
 		return nil, nil, fmt.Errorf("isolate: base: %w", err)
@@ -266,10 +266,17 @@ func components(nv int, faces [][3]int32) ([]int32, int) {
 
 // cutLoops returns the boundary loops made of edges between two vertices
 // on the cut, each as vertex indices in the direction opposite to the
-// edges' faces: the direction a face closing the loop uses them in; and
-// how many stretches of such edges do not close into a loop (where a wall
-// has a gap that reaches the cut).
-func cutLoops(faces [][3]int32, onCut map[int32]bool) (loops [][]int32, chains int) {
+// edges' faces: the direction a face closing the loop uses them in.
+//
+// Where a wall has a gap reaching down to the cut, the outline is an open
+// stretch: it leaves the cut up one side of the gap and comes back down
+// the other. Each stretch's end is joined to the nearest start of a
+// stretch (its own, for one gap) by a straight edge across the gap, so
+// that the base stays flat and the gap above the new edge is a hole for
+// Repair's filling; gaps counts those joins. A join that would cross the
+// outline is not made, and that stretch is left open (counted in gaps
+// too): Repair closes the base around it.
+func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [][]int32, gaps int) {
 	// Count directed edges; a boundary edge's reverse is absent.
 	dir := map[uint64]int{}
 	for _, f := range faces {
@@ -279,6 +286,8 @@ func cutLoops(faces [][3]int32, onCut map[int32]bool) (loops [][]int32, chains i
 		}
 	}
 	next := map[int32][]int32{}
+	surplus := map[int32]int{} // out-degree − in-degree
+	var segs [][2]int32        // every outline edge, for the crossing test
 	for _, f := range faces {
 		for k := range 3 {
 			a, b := f[k], f[(k+1)%3]
@@ -289,6 +298,9 @@ func cutLoops(faces [][3]int32, onCut map[int32]bool) (loops [][]int32, chains i
 				continue // shared: not a boundary
 			}
 			next[b] = append(next[b], a) // reversed
+			surplus[b]++
+			surplus[a]--
+			segs = append(segs, [2]int32{b, a})
 		}
 	}
 	starts := make([]int32, 0, len(next))
@@ -296,36 +308,101 @@ func cutLoops(faces [][3]int32, onCut map[int32]bool) (loops [][]int32, chains i
 		starts = append(starts, v)
 	}
 	slices.Sort(starts)
+	walk := func(s int32, stop func(int32) bool) (path []int32, closed bool) {
+		path = []int32{s}
+		v := s
+		for {
+			nx := next[v]
+			if len(nx) == 0 {
+				return path, false
+			}
+			w := nx[len(nx)-1]
+			next[v] = nx[:len(nx)-1]
+			if stop(w) {
+				return path, true
+			}
+			path = append(path, w)
+			v = w
+		}
+	}
+	// Open stretches first, from the vertices with more edges out than
+	// in: walked from anywhere else, one stretch would come out in pieces.
+	var open [][]int32
+	for _, s := range starts {
+		for surplus[s] > 0 && len(next[s]) > 0 {
+			path, _ := walk(s, func(int32) bool { return false })
+			surplus[s]--
+			surplus[path[len(path)-1]]++
+			open = append(open, path)
+		}
+	}
+	// What is left is balanced: every walk comes back to its start.
 	for _, s := range starts {
 		for len(next[s]) > 0 {
-			loop := []int32{s}
-			v := s
-			closed := false
-			for {
-				nx := next[v]
-				if len(nx) == 0 {
-					break
-				}
-				w := nx[len(nx)-1]
-				next[v] = nx[:len(nx)-1]
-				if w == s {
-					closed = true
-					break
-				}
-				loop = append(loop, w)
-				v = w
-			}
-			switch {
-			case closed && len(loop) >= 3:
+			if loop, closed := walk(s, func(w int32) bool { return w == s }); closed && len(loop) >= 3 {
 				loops = append(loops, loop)
-			case !closed:
-				// A stretch of outline whose loop goes on up a gap in
-				// a wall: left to Repair's hole filling.
-				chains++
 			}
 		}
 	}
-	return loops, chains
+	// Join the stretches across their gaps.
+	used := make([]bool, len(open))
+	for i := range open {
+		if used[i] {
+			continue
+		}
+		used[i] = true
+		loop := slices.Clone(open[i])
+		chain := []int{i}
+		for {
+			tail := verts[loop[len(loop)-1]]
+			best, bestD := -1, math.Inf(1)
+			for j := range open {
+				if used[j] && j != i {
+					continue
+				}
+				h := verts[open[j][0]]
+				if d := math.Hypot(h.X-tail.X, h.Y-tail.Y); d < bestD {
+					best, bestD = j, d
+				}
+			}
+			if best < 0 || crossesOutline(verts, segs, loop[len(loop)-1], open[best][0]) {
+				gaps += len(chain)
+				loop = nil
+				break
+			}
+			gaps++
+			if best == i {
+				break
+			}
+			used[best] = true
+			chain = append(chain, best)
+			loop = append(loop, open[best]...)
+		}
+		if len(loop) >= 3 {
+			loops = append(loops, loop)
+		}
+	}
+	return loops, gaps
+}
+
+// crossesOutline reports whether the segment from vertex a to vertex b
+// (in the plane of the cut) properly crosses an outline edge that does not
+// end at a or b.
+func crossesOutline(verts []geom.Vec, segs [][2]int32, a, b int32) bool {
+	p, q := verts[a], verts[b]
+	orient := func(o, s, t geom.Vec) float64 {
+		return (s.X-o.X)*(t.Y-o.Y) - (s.Y-o.Y)*(t.X-o.X)
+	}
+	for _, e := range segs {
+		if e[0] == a || e[0] == b || e[1] == a || e[1] == b {
+			continue
+		}
+		r, s := verts[e[0]], verts[e[1]]
+		if orient(p, q, r)*orient(p, q, s) < 0 && orient(r, s, p)*orient(r, s, q) < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // triangulateBase closes the loops, which lie on the plane z = 0, with

@@ -221,3 +221,48 @@ func FuzzIsolate(f *testing.F) {
 		}
 	})
 }
+
+// TestIsolateWallGap: two walls have a gap reaching down to the mat. The
+// outline is joined across each, so the base is still flat and whole, and
+// Repair closes the gaps above.
+func TestIsolateWallGap(t *testing.T) {
+	part, want := bracket(t, 12, 32)
+	kept := part.Faces[:0]
+	for _, f := range part.Faces {
+		a, b, c := part.Vertices[f[0]], part.Vertices[f[1]], part.Vertices[f[2]]
+		x, y, z := (a.X+b.X+c.X)/3, (a.Y+b.Y+c.Y)/3, (a.Z+b.Z+c.Z)/3
+		gap := z < 3 && ((math.Abs(y+20) < 1e-9 && x > 10 && x < 16) || (math.Abs(x+40) < 1e-9 && y > -5 && y < 1))
+		if !gap {
+			kept = append(kept, f)
+		}
+	}
+	part.Faces = kept
+	iso, rep, err := Isolate(context.Background(), geom.Join(part, plate(150, 2, 0, 0, 0)), &IsolateOptions{Cut: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *rep)
+	if rep.OpenOutline != 2 || rep.BaseLoops != 3 {
+		t.Errorf("%d gaps and %d base loops, want 2 and 3", rep.OpenOutline, rep.BaseLoops)
+	}
+	out, rrep := mustRepair(t, iso, nil)
+	if !rrep.Watertight || rrep.HolesFilled != 2 {
+		t.Fatalf("watertight %v, %d holes filled; want true and 2 (the gaps above the base)", rrep.Watertight, rrep.HolesFilled)
+	}
+	if v := out.SignedVolume(); math.Abs(v-want) > 0.01*want {
+		t.Errorf("volume %g, want %g ± 1%%", v, want)
+	}
+	// The base: every face on z = 0 faces down, and together they cover
+	// the part's footprint.
+	var base float64
+	for _, f := range out.Faces {
+		a, b, c := out.Vertices[f[0]], out.Vertices[f[1]], out.Vertices[f[2]]
+		if a.Z != 0 || b.Z != 0 || c.Z != 0 {
+			continue
+		}
+		base += ((b.X-a.X)*(c.Y-a.Y) - (b.Y-a.Y)*(c.X-a.X)) / 2
+	}
+	if foot := want / 12; math.Abs(-base-foot) > 1e-6*foot {
+		t.Errorf("flat base of area %g (negative: facing down), want -%g", base, foot)
+	}
+}
