@@ -18,7 +18,7 @@ import (
 )
 
 func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("process", stderr, "DIR --out OUT [--quality draft|standard|high] [--backend auto|local] [--known-length MM] [--max-triangles N]")
+	fs := newFlagSet("process", stderr, "DIR --out OUT [--quality draft|standard|high] [--backend auto|local] [--known-length MM] [--max-triangles N] [--flatten=false]")
 	out := fs.String("out", "", "output folder (created; reruns reuse what it holds)")
 	quality := fs.String("quality", "standard", "quality preset: draft, standard or high")
 	backend := fs.String("backend", "auto", "where to reconstruct: auto or local (cloud comes later)")
@@ -26,6 +26,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cpu := fs.Bool("cpu", false, "keep the work on the CPU even where COLMAP could use an NVIDIA GPU")
 	knownLength := fs.Float64("known-length", 0, "the part's largest extent in mm, when the photos show no scale sheet (or to override it)")
 	maxTriangles := fs.Int("max-triangles", 0, "decimate the printable model to at most this many triangles (0: keep them all)")
+	flatten := fs.Bool("flatten", true, "make the part's large flat faces exactly flat and their edges sharp (false keeps the surface as reconstructed)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	dir, err := parseWithArg(fs, args, "folder")
 	if err != nil {
@@ -65,7 +66,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	job := local.Job{Photos: photos, Out: *out, Quality: *quality, NoDense: !*dense, CPU: *cpu,
-		KnownLength: *knownLength, MaxTriangles: *maxTriangles}
+		KnownLength: *knownLength, MaxTriangles: *maxTriangles, NoFlatten: !*flatten}
 	if g := filepath.Join(dir, capture.GraphFileName); pipeline.FileExists(g) {
 		job.Graph = g
 	}
@@ -150,6 +151,9 @@ func printScale(w io.Writer, rep *local.Report) {
 	fmt.Fprintf(w, "Part: %.2f × %.2f × %.2f%s, volume %.6g, %d triangles, %s", m.Size[0], m.Size[1], m.Size[2], unit, m.Volume, m.Triangles, tight)
 	if r := m.Repair; r != nil {
 		fmt.Fprintf(w, " (%d holes filled, %d fragments removed)", r.HolesFilled, r.FragmentsRemoved)
+	}
+	if m.Isolate != nil && m.Isolate.Flatten != nil && len(m.Isolate.Flatten.Planes) > 0 {
+		fmt.Fprintf(w, "; %d flat faces made flat", len(m.Isolate.Flatten.Planes))
 	}
 	fmt.Fprintln(w)
 	for _, warning := range m.Warnings {

@@ -137,6 +137,9 @@ type ModelOptions struct {
 	// MaxTriangles, when positive, decimates the model to at most this
 	// many triangles.
 	MaxTriangles int
+	// NoFlatten keeps the surface as reconstructed instead of making its
+	// large flat faces exactly flat and their edges sharp.
+	NoFlatten bool
 }
 
 // ModelSummary is what the model stage made, saved as model.json: the
@@ -237,7 +240,11 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 		m.Vertices[i] = frame.Apply(v)
 	}
 	env.Progress(0.1)
-	iso, irep, err := mesh.Isolate(ctx, m, &mesh.IsolateOptions{Cut: cut})
+	iopt := &mesh.IsolateOptions{Cut: cut}
+	if !o.NoFlatten {
+		iopt.Flatten = &mesh.FlattenOptions{}
+	}
+	iso, irep, err := mesh.Isolate(ctx, m, iopt)
 	if err != nil {
 		if errors.Is(err, mesh.ErrNoPart) || errors.Is(err, mesh.ErrEmptyMesh) {
 			return failModel(env, &s, fmt.Sprintf("%v: make sure the part stands on the mat in the middle of the photos, and that the photos see it from all around", err))
@@ -250,6 +257,10 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 	}
 	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles\n",
 		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles)
+	if f := irep.Flatten; f != nil {
+		fmt.Fprintf(env.Log, "flattened %d flat faces (tolerance %.3g): %d vertices onto a face, %d onto an edge, %d onto a corner, %d left, largest move %.3g; %d curved regions left alone\n",
+			len(f.Planes), f.Tolerance, f.OnPlane, f.OnEdge, f.OnCorner, f.Kept, f.MaxMove, f.Curved)
+	}
 	env.Progress(0.3)
 	part, rrep, err := mesh.Repair(iso, nil)
 	if errors.Is(err, mesh.ErrEmptyMesh) {

@@ -31,6 +31,10 @@ type IsolateOptions struct {
 	// means three times the median edge length: above the mesher's
 	// smoothing of the corner where the part meets the mat.
 	Cut float64
+	// Flatten, when set, flattens the part's flat faces (see Flatten)
+	// after the outline is carried down and before the base is made, so
+	// that the base follows the flattened walls.
+	Flatten *FlattenOptions
 }
 
 // IsolateReport says what Isolate kept and made.
@@ -46,7 +50,9 @@ type IsolateReport struct {
 	// gap above it closed by Repair's hole filling. Not 0 means the
 	// reconstruction missed part of the walls.
 	OpenOutline int `json:"open_outline"`
-	FacesKept   int `json:"faces"` // faces of the part, base included
+	// Flatten is what flattening did, when asked for.
+	Flatten   *FlattenReport `json:"flatten,omitempty"`
+	FacesKept int            `json:"faces"` // faces of the part, base included
 }
 
 // ErrNoPart is returned, wrapped, by Isolate when nothing stands on the
@@ -197,6 +203,22 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 				onBase[v] = true
 			}
 		}
+	}
+	if opt.Flatten != nil {
+		flat, frep, err := Flatten(ctx, &geom.Mesh{Vertices: verts, Faces: faces}, opt.Flatten)
+		if err != nil {
+			return nil, nil, fmt.Errorf("isolate: %w", err)
+		}
+		for v, p := range flat.Vertices {
+			switch {
+			case onBase[int32(v)]:
+				p.Z = 0 // a wall's plane leans a little: the base stays on z = 0
+			case p.Z < cut/2:
+				p = verts[v] // a plane's edge is no reason to go under the cut
+			}
+			flat.Vertices[v] = p
+		}
+		verts, rep.Flatten = flat.Vertices, frep
 	}
 	loops, gaps := cutLoops(verts, faces, onBase)
 	rep.BaseLoops, rep.OpenOutline = len(loops), gaps

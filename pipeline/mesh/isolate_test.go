@@ -199,12 +199,17 @@ func TestIsolateErrors(t *testing.T) {
 func FuzzIsolate(f *testing.F) {
 	part := shifted(cube(4), geom.Vec{X: -2, Y: -2})
 	f.Add(fuzzBytes(part), byte(4))
+	f.Add(fuzzBytes(part), byte(128+4))
 	f.Add(fuzzBytes(geom.Join(part, shifted(cube(1), geom.Vec{Z: 8}))), byte(2))
 	f.Add(fuzzBytes(tetra()), byte(1))
 	f.Add([]byte{}, byte(0))
 	f.Fuzz(func(t *testing.T, data []byte, cut byte) {
 		m := fuzzMesh(data)
-		out, rep, err := Isolate(context.Background(), m, &IsolateOptions{Cut: float64(cut) / 16})
+		o := &IsolateOptions{Cut: float64(cut&127) / 8}
+		if cut&128 != 0 {
+			o.Flatten = &FlattenOptions{}
+		}
+		out, rep, err := Isolate(context.Background(), m, o)
 		if err != nil {
 			return
 		}
