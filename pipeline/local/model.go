@@ -35,7 +35,7 @@ type ScaleSummary struct {
 // modelVersion names the model stage's algorithm (isolation, base, repair)
 // in its cache key: bump it when a change should remake the models of
 // earlier jobs.
-const modelVersion = 5
+const modelVersion = 6
 
 // detectorVersion names the marker detector's behaviour in the scale
 // stage's cache key: bump it when capture/markers.Detect changes what it
@@ -166,6 +166,9 @@ type ModelSummary struct {
 	Isolate    *mesh.IsolateReport  `json:"isolate"`
 	Repair     *mesh.RepairReport   `json:"repair"`
 	Decimate   *mesh.DecimateReport `json:"decimate,omitempty"`
+	// FlattenUndone says why the model was left unflattened although
+	// flattening was asked for (it made the mesh less sound).
+	FlattenUndone string `json:"flatten_undone,omitempty"`
 	// Warnings are what the user should know about the model's quality.
 	Warnings []string `json:"warnings,omitempty"`
 	// Failed says why no printable model was made (nothing stands on
@@ -240,36 +243,30 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 		m.Vertices[i] = frame.Apply(v)
 	}
 	env.Progress(0.1)
-	iopt := &mesh.IsolateOptions{Cut: cut}
-	if !o.NoFlatten {
-		iopt.Flatten = &mesh.FlattenOptions{}
+	part, irep, rrep, err := printablePart(ctx, env, m, cut, !o.NoFlatten)
+	if err == nil && irep.Flatten != nil && (!rrep.Watertight || rrep.SelfIntersectionsLeft > 0) {
+		// Flattening a rough reconstruction can fold faces into each
+		// other: keep whichever result is the sounder.
+		p2, i2, r2, err2 := printablePart(ctx, env, m, cut, false)
+		if err2 == nil && (r2.Watertight && !rrep.Watertight || r2.Watertight == rrep.Watertight && r2.SelfIntersectionsLeft < rrep.SelfIntersectionsLeft) {
+			fmt.Fprintf(env.Log, "kept the part unflattened: flattened it was watertight %v with %d crossing faces left, unflattened %v with %d\n",
+				rrep.Watertight, rrep.SelfIntersectionsLeft, r2.Watertight, r2.SelfIntersectionsLeft)
+			s.FlattenUndone = fmt.Sprintf("the flat faces were not made flat: on this rough reconstruction that folded the surface (%s; as reconstructed: %s), so the model keeps the surface as reconstructed",
+				soundness(rrep), soundness(r2))
+			s.Warnings = append(s.Warnings, s.FlattenUndone)
+			part, irep, rrep = p2, i2, r2
+		}
 	}
-	iso, irep, err := mesh.Isolate(ctx, m, iopt)
 	if err != nil {
 		if errors.Is(err, mesh.ErrNoPart) || errors.Is(err, mesh.ErrEmptyMesh) {
 			return failModel(env, &s, fmt.Sprintf("%v: make sure the part stands on the mat in the middle of the photos, and that the photos see it from all around", err))
 		}
 		return err
 	}
-	s.Isolate = irep
+	s.Isolate, s.Repair = irep, rrep
 	if irep.OpenOutline > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("the walls were not reconstructed down to the mat in %d places: the gaps were closed by hole filling and may not follow the part there; take more photos from low angles all around the part", irep.OpenOutline))
 	}
-	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles\n",
-		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles)
-	if f := irep.Flatten; f != nil {
-		fmt.Fprintf(env.Log, "flattened %d flat faces (tolerance %.3g): %d vertices onto a face, %d onto an edge, %d onto a corner, %d left, largest move %.3g; %d curved regions left alone\n",
-			len(f.Planes), f.Tolerance, f.OnPlane, f.OnEdge, f.OnCorner, f.Kept, f.MaxMove, f.Curved)
-	}
-	env.Progress(0.3)
-	part, rrep, err := mesh.Repair(iso, nil)
-	if errors.Is(err, mesh.ErrEmptyMesh) {
-		return failModel(env, &s, fmt.Sprintf("%v: too little of the part was reconstructed; take more photos with more overlap", err))
-	} else if err != nil {
-		return err
-	}
-	s.Repair = rrep
-	fmt.Fprintf(env.Log, "repaired: %+v\n", *rrep)
 	env.Progress(0.5)
 	if s.Ground == "plane" {
 		alignToPart(part)
@@ -333,6 +330,42 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 	s.Files["ply"] = "model.ply"
 	fmt.Fprintf(env.Log, "model: %.4g × %.4g × %.4g %s, volume %.6g, %d triangles, watertight %v\n", b.X, b.Y, b.Z, s.Units, s.Volume, s.Triangles, s.Watertight)
 	return writeJSON(filepath.Join(env.Dir, "model.json"), s)
+}
+
+// printablePart isolates the part on its base, flattened when asked, and
+// repairs it. An ErrNoPart or ErrEmptyMesh (wrapped) means there is no part
+// to print.
+func printablePart(ctx context.Context, env *pipeline.Env, m *geom.Mesh, cut float64, flatten bool) (*geom.Mesh, *mesh.IsolateReport, *mesh.RepairReport, error) {
+	iopt := &mesh.IsolateOptions{Cut: cut}
+	if flatten {
+		iopt.Flatten = &mesh.FlattenOptions{}
+	}
+	iso, irep, err := mesh.Isolate(ctx, m, iopt)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles\n",
+		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles)
+	if f := irep.Flatten; f != nil {
+		fmt.Fprintf(env.Log, "flattened %d flat faces (tolerance %.3g): %d vertices onto a face, %d onto an edge, %d onto a corner, %d left, largest move %.3g; %d curved regions left alone\n",
+			len(f.Planes), f.Tolerance, f.OnPlane, f.OnEdge, f.OnCorner, f.Kept, f.MaxMove, f.Curved)
+	}
+	env.Progress(0.3)
+	part, rrep, err := mesh.Repair(iso, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fmt.Fprintf(env.Log, "repaired: %+v\n", *rrep)
+	return part, irep, rrep, nil
+}
+
+// soundness describes a repaired mesh's watertightness and crossings.
+func soundness(r *mesh.RepairReport) string {
+	w := "watertight"
+	if !r.Watertight {
+		w = "not watertight"
+	}
+	return fmt.Sprintf("%s, %d faces crossing others", w, r.SelfIntersectionsLeft)
 }
 
 // failModel records in model.json why no printable model was made: the

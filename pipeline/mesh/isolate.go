@@ -366,7 +366,49 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 			}
 		}
 	}
-	// Join the stretches across their gaps.
+	// Join the stretches across their gaps. A stretch's end and the start
+	// it is joined to are found by following the mesh's boundary on from
+	// the end — up one side of the gap, round its top and down the other
+	// side — to the cut again, so that only the two sides of one gap are
+	// ever joined.
+	if len(open) == 0 {
+		return loops, 0
+	}
+	startOf := map[int32]int{}
+	for i, o := range open {
+		startOf[o[0]] = i
+	}
+	bnext := map[int32][]int32{} // every boundary edge, reversed as next is
+	nb := 0
+	for _, f := range faces {
+		for k := range 3 {
+			a, b := f[k], f[(k+1)%3]
+			if dir[uint64(uint32(b))<<32|uint64(uint32(a))] == 0 {
+				bnext[b] = append(bnext[b], a)
+				nb++
+			}
+		}
+	}
+	partner := func(tail int32) int {
+		v := tail
+		for range nb {
+			var w int32 = -1
+			for _, u := range bnext[v] {
+				if !(onCut[v] && onCut[u]) { // off the outline: along the gap
+					w = u
+					break
+				}
+			}
+			if w < 0 {
+				return -1
+			}
+			if j, ok := startOf[w]; ok && onCut[w] {
+				return j
+			}
+			v = w
+		}
+		return -1
+	}
 	used := make([]bool, len(open))
 	for i := range open {
 		if used[i] {
@@ -374,31 +416,22 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 		}
 		used[i] = true
 		loop := slices.Clone(open[i])
-		chain := []int{i}
+		chain := 1
 		for {
-			tail := verts[loop[len(loop)-1]]
-			best, bestD := -1, math.Inf(1)
-			for j := range open {
-				if used[j] && j != i {
-					continue
-				}
-				h := verts[open[j][0]]
-				if d := math.Hypot(h.X-tail.X, h.Y-tail.Y); d < bestD {
-					best, bestD = j, d
-				}
-			}
-			if best < 0 || crossesOutline(verts, segs, loop[len(loop)-1], open[best][0]) {
-				gaps += len(chain)
+			tail := loop[len(loop)-1]
+			j := partner(tail)
+			if j < 0 || (used[j] && j != i) || crossesOutline(verts, segs, tail, open[j][0]) {
+				gaps += chain
 				loop = nil
 				break
 			}
 			gaps++
-			if best == i {
+			if j == i {
 				break
 			}
-			used[best] = true
-			chain = append(chain, best)
-			loop = append(loop, open[best]...)
+			used[j] = true
+			chain++
+			loop = append(loop, open[j]...)
 		}
 		if len(loop) >= 3 {
 			loops = append(loops, loop)
