@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -363,7 +364,7 @@ func growPlanes(ctx context.Context, m *geom.Mesh, o *FlattenOptions, rep *Flatt
 		if np, ok := fitPlane(m, members, area, pl.n); ok {
 			pl = np
 		}
-		if curved(m, members, pl) {
+		if curved(m, members, pl, 1e-3*o.Tolerance) {
 			for _, f := range members {
 				region[f] = -1
 				tried[f] = true
@@ -390,8 +391,10 @@ func growPlanes(ctx context.Context, m *geom.Mesh, o *FlattenOptions, rep *Flatt
 // rather than scatter about the plane: whether a quadric height field over
 // the plane, h = a + bx + cy + dx² + exy + fy², fits them with under half
 // the plane's RMS residual. Noise on a flat face is not explained by the
-// three quadratic terms; the bulge of a cylinder or sphere is.
-func curved(m *geom.Mesh, faces []int32, pl plane) bool {
+// three quadratic terms; the bulge of a cylinder or sphere is. A region
+// within floor of its plane (RMS) is flat whatever the fit: its residuals
+// are rounding.
+func curved(m *geom.Mesh, faces []int32, pl plane, floor float64) bool {
 	u := r3.Unit(r3.Cross(pl.n, r3.Vec{X: 1}))
 	if r3.Norm(r3.Cross(pl.n, r3.Vec{X: 1})) < 0.5 {
 		u = r3.Unit(r3.Cross(pl.n, r3.Vec{Y: 1}))
@@ -423,7 +426,7 @@ func curved(m *geom.Mesh, faces []int32, pl plane) bool {
 		return false
 	}
 	rmsPlane := rmsOf(hs)
-	if rmsPlane == 0 {
+	if rmsPlane <= floor {
 		return false
 	}
 	// Least squares by QR (gonum): the residual of the quadric fit.
@@ -492,28 +495,45 @@ func fitPlane(m *geom.Mesh, faces []int32, area []float64, near r3.Vec) (plane, 
 	return plane{n: n, d: r3.Dot(n, c)}, true
 }
 
-// faceNeighbours returns, for each face, the faces sharing an edge with it.
+// faceNeighbours returns, for each face, the faces sharing an edge with it,
+// in a order that depends only on the mesh (so that Flatten does too).
 func faceNeighbours(m *geom.Mesh) [][]int32 {
-	edges := make(map[uint64][]int32, 3*len(m.Faces)/2)
+	type half struct {
+		key  uint64
+		face int32
+	}
+	hs := make([]half, 0, 3*len(m.Faces))
 	for f, fc := range m.Faces {
 		for k := range 3 {
 			a, b := fc[k], fc[(k+1)%3]
 			if a > b {
 				a, b = b, a
 			}
-			key := uint64(uint32(a))<<32 | uint64(uint32(b))
-			edges[key] = append(edges[key], int32(f))
+			hs = append(hs, half{uint64(uint32(a))<<32 | uint64(uint32(b)), int32(f)})
 		}
 	}
+	slices.SortFunc(hs, func(x, y half) int {
+		switch {
+		case x.key != y.key:
+			return cmp.Compare(x.key, y.key)
+		default:
+			return cmp.Compare(x.face, y.face)
+		}
+	})
 	out := make([][]int32, len(m.Faces))
-	for _, fs := range edges {
-		for _, f := range fs {
-			for _, g := range fs {
-				if g != f {
-					out[f] = append(out[f], g)
+	for i := 0; i < len(hs); {
+		j := i
+		for j < len(hs) && hs[j].key == hs[i].key {
+			j++
+		}
+		for _, p := range hs[i:j] {
+			for _, q := range hs[i:j] {
+				if p.face != q.face {
+					out[p.face] = append(out[p.face], q.face)
 				}
 			}
 		}
+		i = j
 	}
 	return out
 }

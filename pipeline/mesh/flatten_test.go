@@ -172,47 +172,13 @@ func TestFlattenErrors(t *testing.T) {
 }
 
 // cellBox returns the box [0,s.X]×[0,s.Y]×[0,s.Z] with each side a grid of
-// squares of about cell, split in two triangles: closed and outward.
+// squares of about cell (see gridBoxN).
 func cellBox(s geom.Vec, cell float64) *geom.Mesh {
-	size := [3]float64{s.X, s.Y, s.Z}
-	var n [3]int
-	for k := range 3 {
-		n[k] = max(1, int(math.Round(size[k]/cell)))
-	}
-	sides := [6]struct{ axis, at, u, v int }{
-		{2, 0, 1, 0}, {2, 1, 0, 1},
-		{1, 0, 0, 2}, {1, 1, 2, 0},
-		{0, 0, 2, 1}, {0, 1, 1, 2},
-	}
-	m := &geom.Mesh{}
-	index := make(map[[3]int]int32)
-	vertex := func(axis, at, u, i, v, j int) int32 {
-		var c [3]int
-		c[axis], c[u], c[v] = at*n[axis], i, j
-		k, ok := index[c]
-		if !ok {
-			k = int32(len(m.Vertices))
-			m.Vertices = append(m.Vertices, geom.Vec{
-				X: size[0] * float64(c[0]) / float64(n[0]),
-				Y: size[1] * float64(c[1]) / float64(n[1]),
-				Z: size[2] * float64(c[2]) / float64(n[2]),
-			})
-			index[c] = k
-		}
-		return k
-	}
-	for _, sd := range sides {
-		for i := range n[sd.u] {
-			for j := range n[sd.v] {
-				a := vertex(sd.axis, sd.at, sd.u, i, sd.v, j)
-				b := vertex(sd.axis, sd.at, sd.u, i+1, sd.v, j)
-				c := vertex(sd.axis, sd.at, sd.u, i+1, sd.v, j+1)
-				d := vertex(sd.axis, sd.at, sd.u, i, sd.v, j+1)
-				m.Faces = append(m.Faces, [3]int32{a, b, c}, [3]int32{a, c, d})
-			}
-		}
-	}
-	return m
+	return gridBoxN(s, [3]int{
+		max(1, int(math.Round(s.X/cell))),
+		max(1, int(math.Round(s.Y/cell))),
+		max(1, int(math.Round(s.Z/cell))),
+	})
 }
 
 func FuzzFlatten(f *testing.F) {

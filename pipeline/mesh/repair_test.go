@@ -59,34 +59,38 @@ func sphereMesh(r float64, level int) *geom.Mesh {
 // gridBox returns the box [0,s.X]×[0,s.Y]×[0,s.Z] with each side an n×n
 // grid of squares split in two triangles: 12n² faces, counter-clockwise
 // seen from outside, sharing the vertices along the box's edges.
-func gridBox(s geom.Vec, n int) *geom.Mesh {
+func gridBox(s geom.Vec, n int) *geom.Mesh { return gridBoxN(s, [3]int{n, n, n}) }
+
+// gridBoxN is gridBox with n[k] divisions along axis k.
+func gridBoxN(s geom.Vec, n [3]int) *geom.Mesh {
 	size := [3]float64{s.X, s.Y, s.Z}
-	// Each side: the axis it is normal to, at 0 or n, and the grid's
-	// axes u, v with u × v pointing out.
+	// Each side: the axis it is normal to, at 0 or the far end (1), and
+	// the grid's axes u, v with u × v pointing out.
 	sides := [6]struct{ axis, at, u, v int }{
-		{2, 0, 1, 0}, {2, n, 0, 1}, // z = 0 (y × x = −z), z = s.Z
-		{1, 0, 0, 2}, {1, n, 2, 0}, // y = 0 (x × z = −y), y = s.Y
-		{0, 0, 2, 1}, {0, n, 1, 2}, // x = 0 (z × y = −x), x = s.X
+		{2, 0, 1, 0}, {2, 1, 0, 1}, // z = 0 (y × x = −z), z = s.Z
+		{1, 0, 0, 2}, {1, 1, 2, 0}, // y = 0 (x × z = −y), y = s.Y
+		{0, 0, 2, 1}, {0, 1, 1, 2}, // x = 0 (z × y = −x), x = s.X
 	}
 	m := &geom.Mesh{}
-	index := make(map[geom.Vec]int32)
+	index := make(map[[3]int]int32)
 	vertex := func(axis, at, u, i, v, j int) int32 {
-		var c [3]float64
-		c[axis] = size[axis] * float64(at) / float64(n)
-		c[u] = size[u] * float64(i) / float64(n)
-		c[v] = size[v] * float64(j) / float64(n)
-		p := geom.Vec{X: c[0], Y: c[1], Z: c[2]}
-		k, ok := index[p]
+		var c [3]int
+		c[axis], c[u], c[v] = at*n[axis], i, j
+		k, ok := index[c]
 		if !ok {
 			k = int32(len(m.Vertices))
-			m.Vertices = append(m.Vertices, p)
-			index[p] = k
+			m.Vertices = append(m.Vertices, geom.Vec{
+				X: size[0] * float64(c[0]) / float64(n[0]),
+				Y: size[1] * float64(c[1]) / float64(n[1]),
+				Z: size[2] * float64(c[2]) / float64(n[2]),
+			})
+			index[c] = k
 		}
 		return k
 	}
 	for _, sd := range sides {
-		for i := range n {
-			for j := range n {
+		for i := range n[sd.u] {
+			for j := range n[sd.v] {
 				a := vertex(sd.axis, sd.at, sd.u, i, sd.v, j)
 				b := vertex(sd.axis, sd.at, sd.u, i+1, sd.v, j)
 				c := vertex(sd.axis, sd.at, sd.u, i+1, sd.v, j+1)
