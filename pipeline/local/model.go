@@ -35,7 +35,7 @@ type ScaleSummary struct {
 // modelVersion names the model stage's algorithm (isolation, base, repair)
 // in its cache key: bump it when a change should remake the models of
 // earlier jobs.
-const modelVersion = 7
+const modelVersion = 10
 
 // detectorVersion names the marker detector's behaviour in the scale
 // stage's cache key: bump it when capture/markers.Detect changes what it
@@ -347,8 +347,8 @@ func printablePart(ctx context.Context, env *pipeline.Env, m *geom.Mesh, cut flo
 	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles\n",
 		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles)
 	if f := irep.Flatten; f != nil {
-		fmt.Fprintf(env.Log, "flattened %d flat faces (tolerance %.3g): %d vertices onto a face, %d onto an edge, %d onto a corner, %d left, largest move %.3g; %d curved regions left alone\n",
-			len(f.Planes), f.Tolerance, f.OnPlane, f.OnEdge, f.OnCorner, f.Kept, f.MaxMove, f.Curved)
+		fmt.Fprintf(env.Log, "flattened %d flat faces (tolerance %.3g): %d vertices onto a face, %d onto an edge, %d onto a corner, %d left, largest move %.3g; %d curved regions left alone; %d slivers contracted\n",
+			len(f.Planes), f.Tolerance, f.OnPlane, f.OnEdge, f.OnCorner, f.Kept, f.MaxMove, f.Curved, f.Slivers)
 	}
 	env.Progress(0.3)
 	part, rrep, err := mesh.Repair(iso, nil)

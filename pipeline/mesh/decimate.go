@@ -1,9 +1,11 @@
 package mesh
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/replica3d/replica/pipeline/geom"
 	"gonum.org/v1/gonum/spatial/r3"
@@ -310,8 +312,11 @@ type decimator struct {
 
 	centre geom.Vec
 	scale  float64
-	buf    []int32 // scratch for collapse: the merged face list
-	nbr    []int32 // and the merged vertex's neighbours
+	// slivers: collapseSlivers is at work, and faces already without
+	// area may stay so.
+	slivers bool
+	buf     []int32 // scratch for collapse: the merged face list
+	nbr     []int32 // and the merged vertex's neighbours
 }
 
 // newDecimator copies m's vertices and faces, drops faces with a repeated
@@ -665,6 +670,9 @@ func (d *decimator) turns(fs []int32, a, b int32, p geom.Vec) bool {
 		}
 		px, py := d.pos[x], d.pos[y]
 		n0 := r3.Cross(r3.Sub(px, pa), r3.Sub(py, pa))
+		if d.slivers && r3.Norm2(n0) <= sliverSin*sliverSin*r3.Norm2(r3.Sub(px, pa))*r3.Norm2(r3.Sub(py, pa)) {
+			continue // already without area: nothing to turn over
+		}
 		ex, ey := r3.Sub(px, p), r3.Sub(py, p)
 		n1 := r3.Cross(ex, ey)
 		l1 := r3.Norm2(n1)
@@ -830,3 +838,60 @@ func (d *decimator) output(m *geom.Mesh) *geom.Mesh {
 	}
 	return out
 }
+
+// collapseSlivers contracts an edge of each face whose area is (nearly)
+// nothing — its doubled area under sliverSin times its longest edge
+// squared — under Decimate's rules: the link condition holds and no face
+// around turns over or is squashed. The shortest edge is tried first, its
+// ends kept where they are (one goes onto the other), then the others. It
+// returns the mesh, vertices renumbered, and how many contractions it made.
+func collapseSlivers(m *geom.Mesh) (*geom.Mesh, int) {
+	box := m.Bounds()
+	scale := box.MaxExtent()
+	if !(scale > 0) || math.IsInf(scale, 0) || len(m.Faces) == 0 {
+		return m, 0
+	}
+	d := newDecimator(m, box.Center(), scale)
+	if d.live == 0 {
+		return m, 0
+	}
+	d.init(0)
+	d.slivers = true
+	n := 0
+	for range 3 {
+		before := n
+		for f := range d.faces {
+			if d.dead[f] {
+				continue
+			}
+			t := d.faces[f]
+			p := [3]geom.Vec{d.pos[t[0]], d.pos[t[1]], d.pos[t[2]]}
+			var l [3]float64 // l[k]: edge t[k]–t[k+1], squared
+			for k := range 3 {
+				l[k] = r3.Norm2(r3.Sub(p[(k+1)%3], p[k]))
+			}
+			cr := r3.Norm(r3.Cross(r3.Sub(p[1], p[0]), r3.Sub(p[2], p[0])))
+			if cr > sliverSin*max(l[0], l[1], l[2]) {
+				continue
+			}
+			order := []int{0, 1, 2}
+			slices.SortFunc(order, func(a, b int) int { return cmp.Compare(l[a], l[b]) })
+			for _, k := range order {
+				u, v := t[k], t[(k+1)%3]
+				if d.collapse(u, v, d.pos[u], d.orig[u]) || d.collapse(v, u, d.pos[v], d.orig[v]) {
+					n++
+					break
+				}
+			}
+		}
+		if n == before {
+			break
+		}
+	}
+	return d.output(m), n
+}
+
+// sliverSin: a face whose doubled area is under this times its longest
+// edge squared (about the sine of its largest angle) has no area worth
+// keeping.
+const sliverSin = 1e-4

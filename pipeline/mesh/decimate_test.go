@@ -478,3 +478,45 @@ func BenchmarkDecimate1M(b *testing.B) {
 		b.Fatalf("%d faces, want 100,000", n)
 	}
 }
+
+// TestCollapseSlivers: vertices of a box's top moved onto the line of its
+// front edge, as Flatten moves them, leave faces without area; contracting
+// them keeps the box closed, its volume and its shape.
+func TestCollapseSlivers(t *testing.T) {
+	m := cellBox(geom.Vec{X: 10, Y: 6, Z: 4}, 1)
+	// The top's second row of vertices (y = 1) is pulled onto the front
+	// top edge (y = 0, z = 4): the faces between the rows lose their area.
+	moved := 0
+	for i, p := range m.Vertices {
+		if p.Z == 4 && p.Y == 1 && p.X > 0 && p.X < 10 {
+			m.Vertices[i].Y = 0
+			moved++
+		}
+	}
+	slivers := func(m *geom.Mesh) int {
+		n := 0
+		for f := range m.Faces {
+			a, b, c := corners(m, f)
+			if r3.Norm(r3.Cross(r3.Sub(b, a), r3.Sub(c, a))) < 1e-9 {
+				n++
+			}
+		}
+		return n
+	}
+	before := slivers(m)
+	vol := m.SignedVolume()
+	out, n := collapseSlivers(m)
+	t.Logf("%d vertices moved, %d faces without area; %d contractions, %d left", moved, before, n, slivers(out))
+	if before == 0 || n == 0 || slivers(out) != 0 {
+		t.Errorf("%d faces without area before, %d contractions, %d after; want some, some and none", before, n, slivers(out))
+	}
+	if tp := out.Topology(); !tp.Watertight() {
+		t.Errorf("not watertight after: %+v", tp)
+	}
+	if v := out.SignedVolume(); math.Abs(v-vol) > 1e-9*math.Abs(vol) {
+		t.Errorf("volume %g, was %g", v, vol)
+	}
+	if b := out.Bounds(); b != m.Bounds() {
+		t.Errorf("bounds %v, was %v", b, m.Bounds())
+	}
+}

@@ -71,6 +71,9 @@ type FlattenReport struct {
 	// Clipped counts the planes vertices just outside them, beside their
 	// faces, were brought onto (see Flatten).
 	Clipped int `json:"clipped"`
+	// Slivers counts the faces left without area that Isolate contracted
+	// afterwards (see collapseSlivers).
+	Slivers int `json:"slivers,omitempty"`
 	// Curved counts the large regions of nearly agreeing normals left
 	// alone because they bend: part of a cylinder or a sphere, not a plane.
 	Curved    int     `json:"curved"`

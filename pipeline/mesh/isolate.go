@@ -230,6 +230,13 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 	faces = append(faces, base...)
 
 	out := compact(verts, faces)
+	if rep.Flatten != nil {
+		// Vertices brought onto one line leave faces with no area; Repair
+		// would drop them and zip the T-junctions left, which along a
+		// line of many can pinch the surface. Contracting them first keeps
+		// it whole.
+		out, rep.Flatten.Slivers = collapseSlivers(out)
+	}
 	rep.FacesKept = len(out.Faces)
 	return out, rep, nil
 }
