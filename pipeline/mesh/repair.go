@@ -44,14 +44,18 @@ type RepairOptions struct {
 
 // RepairReport says what Repair changed, step by step, and what it left.
 type RepairReport struct {
-	TrianglesBefore              int     `json:"triangles_before"`
-	TrianglesAfter               int     `json:"triangles_after"`
-	VerticesWelded               int     `json:"vertices_welded"`                 // vertices merged into another within the tolerance
-	DegenerateRemoved            int     `json:"degenerate_removed"`              // faces with a repeated vertex, or flat within the tolerance
-	DuplicateFacesRemoved        int     `json:"duplicate_faces_removed"`         // faces over the same three vertices as another
-	TJunctionsSplit              int     `json:"t_junctions_split"`               // vertices inserted into another face's boundary edge
-	NonManifoldEdgesSplit        int     `json:"non_manifold_edges_split"`        // edges of more than two faces, cut into pairs
-	NonManifoldVerticesSplit     int     `json:"non_manifold_vertices_split"`     // vertex copies made so that each vertex has one fan of faces
+	TrianglesBefore          int `json:"triangles_before"`
+	TrianglesAfter           int `json:"triangles_after"`
+	VerticesWelded           int `json:"vertices_welded"`             // vertices merged into another within the tolerance
+	DegenerateRemoved        int `json:"degenerate_removed"`          // faces with a repeated vertex, or flat within the tolerance
+	DuplicateFacesRemoved    int `json:"duplicate_faces_removed"`     // faces over the same three vertices as another
+	TJunctionsSplit          int `json:"t_junctions_split"`           // vertices inserted into another face's boundary edge
+	NonManifoldEdgesSplit    int `json:"non_manifold_edges_split"`    // edges of more than two faces, cut into pairs
+	NonManifoldVerticesSplit int `json:"non_manifold_vertices_split"` // vertex copies made so that each vertex has one fan of faces
+	// CopiesSeparated counts the vertices moved a hair (1e-5 of the
+	// bounding box's diagonal) off another with the same coordinates, so
+	// that an STL, which has only coordinates, keeps them apart.
+	CopiesSeparated              int     `json:"copies_separated,omitempty"`
 	FragmentsRemoved             int     `json:"fragments_removed"`               // components under MinFragment of the total area
 	FacesFlipped                 int     `json:"faces_flipped"`                   // faces whose orientation was reversed
 	HolesFilled                  int     `json:"holes_filled"`                    // boundary loops closed with new triangles
@@ -153,7 +157,58 @@ func Repair(m *geom.Mesh, o *RepairOptions) (*geom.Mesh, *RepairReport, error) {
 		pairs = SelfIntersections(out)
 	}
 	rep.SelfIntersectionsLeft = len(pairs)
+	if rep.CopiesSeparated = separateCopies(out, 1e-5*r3.Norm(out.Bounds().Size())); rep.CopiesSeparated > 0 {
+		rep.Volume = out.SignedVolume()
+	}
 	return out, rep, nil
+}
+
+// separateCopies moves each vertex that has the coordinates of an earlier
+// one — a copy made to split a non-manifold vertex, where two fans of faces
+// touch — by d towards the centre of its own faces, and returns how many
+// it moved. Formats that carry coordinates but no vertex indices (STL) or
+// that readers weld by position would otherwise join the copies again. The
+// comparison is in float32, as STL stores coordinates.
+func separateCopies(m *geom.Mesh, d float64) int {
+	type key [3]float32
+	seen := make(map[key]bool, len(m.Vertices))
+	var dup []int32
+	for v, p := range m.Vertices {
+		k := key{float32(p.X), float32(p.Y), float32(p.Z)}
+		if seen[k] {
+			dup = append(dup, int32(v))
+		}
+		seen[k] = true
+	}
+	if len(dup) == 0 || !(d > 0) {
+		return 0
+	}
+	centre := make(map[int32]geom.Vec, len(dup))
+	count := make(map[int32]int, len(dup))
+	for _, v := range dup {
+		centre[v] = geom.Vec{}
+	}
+	for _, f := range m.Faces {
+		c := r3.Scale(1.0/3, r3.Add(m.Vertices[f[0]], r3.Add(m.Vertices[f[1]], m.Vertices[f[2]])))
+		for _, v := range f {
+			if s, ok := centre[v]; ok {
+				centre[v] = r3.Add(s, c)
+				count[v]++
+			}
+		}
+	}
+	moved := 0
+	for _, v := range dup {
+		if count[v] == 0 {
+			continue
+		}
+		dir := r3.Sub(r3.Scale(1/float64(count[v]), centre[v]), m.Vertices[v])
+		if l := r3.Norm(dir); l > 0 {
+			m.Vertices[v] = r3.Add(m.Vertices[v], r3.Scale(min(d, l/2)/l, dir))
+			moved++
+		}
+	}
+	return moved
 }
 
 // maxIntersectRounds bounds the rounds of self-intersection removal.

@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"math"
@@ -443,7 +444,23 @@ func TestRepairNonManifold(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, rep := mustRepair(t, tc.m, nil)
-			checkClosed(t, out, rep, tc.volume, 1e-12)
+			// The copies of a split vertex or edge are moved 1e-5 of the
+			// diagonal apart, so that an STL keeps them apart.
+			checkClosed(t, out, rep, tc.volume, 1e-4)
+			var buf bytes.Buffer
+			if err := WriteSTL(&buf, out, "test"); err != nil {
+				t.Fatal(err)
+			}
+			back, err := ReadSTL(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tp := back.Topology(); !tp.Watertight() || len(back.Vertices) != len(out.Vertices) {
+				t.Errorf("read back from STL: %d vertices of %d, %+v", len(back.Vertices), len(out.Vertices), tp)
+			}
+			if rep.CopiesSeparated != tc.verts {
+				t.Errorf("%d copies separated, want %d", rep.CopiesSeparated, tc.verts)
+			}
 			if rep.NonManifoldEdgesSplit != tc.edges || rep.NonManifoldVerticesSplit != tc.verts || rep.DuplicateFacesRemoved != tc.dupFaces {
 				t.Errorf("report %+v, want %d non-manifold edges, %d vertex copies, %d duplicates",
 					*rep, tc.edges, tc.verts, tc.dupFaces)
