@@ -157,19 +157,27 @@ func Repair(m *geom.Mesh, o *RepairOptions) (*geom.Mesh, *RepairReport, error) {
 		pairs = SelfIntersections(out)
 	}
 	rep.SelfIntersectionsLeft = len(pairs)
-	if rep.CopiesSeparated = separateCopies(out, 1e-5*r3.Norm(out.Bounds().Size())); rep.CopiesSeparated > 0 {
-		rep.Volume = out.SignedVolume()
+	if undo := separateCopies(out, 1e-5*r3.Norm(out.Bounds().Size())); len(undo) > 0 {
+		// A solid of (almost) no volume, two sheets on each other, could
+		// come out inside out by the move: then the copies stay together.
+		if v := out.SignedVolume(); v < 0 && v < rep.Volume {
+			for _, u := range undo {
+				out.Vertices[u.v] = u.p
+			}
+		} else {
+			rep.CopiesSeparated, rep.Volume = len(undo), v
+		}
 	}
 	return out, rep, nil
 }
 
 // separateCopies moves each vertex that has the coordinates of an earlier
 // one — a copy made to split a non-manifold vertex, where two fans of faces
-// touch — by d towards the centre of its own faces, and returns how many
-// it moved. Formats that carry coordinates but no vertex indices (STL) or
-// that readers weld by position would otherwise join the copies again. The
-// comparison is in float32, as STL stores coordinates.
-func separateCopies(m *geom.Mesh, d float64) int {
+// touch — by d towards the centre of its own faces, and returns those it
+// moved and where they were. Formats that carry coordinates but no vertex
+// indices (STL) or that readers weld by position would otherwise join the
+// copies again. The comparison is in float32, as STL stores coordinates.
+func separateCopies(m *geom.Mesh, d float64) []movedVertex {
 	type key [3]float32
 	seen := make(map[key]bool, len(m.Vertices))
 	var dup []int32
@@ -181,7 +189,7 @@ func separateCopies(m *geom.Mesh, d float64) int {
 		seen[k] = true
 	}
 	if len(dup) == 0 || !(d > 0) {
-		return 0
+		return nil
 	}
 	centre := make(map[int32]geom.Vec, len(dup))
 	count := make(map[int32]int, len(dup))
@@ -197,18 +205,24 @@ func separateCopies(m *geom.Mesh, d float64) int {
 			}
 		}
 	}
-	moved := 0
+	var moved []movedVertex
 	for _, v := range dup {
 		if count[v] == 0 {
 			continue
 		}
 		dir := r3.Sub(r3.Scale(1/float64(count[v]), centre[v]), m.Vertices[v])
 		if l := r3.Norm(dir); l > 0 {
+			moved = append(moved, movedVertex{v, m.Vertices[v]})
 			m.Vertices[v] = r3.Add(m.Vertices[v], r3.Scale(min(d, l/2)/l, dir))
-			moved++
 		}
 	}
 	return moved
+}
+
+// movedVertex is a vertex and where it was.
+type movedVertex struct {
+	v int32
+	p geom.Vec
 }
 
 // maxIntersectRounds bounds the rounds of self-intersection removal.
