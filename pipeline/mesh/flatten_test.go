@@ -204,3 +204,19 @@ func FuzzFlatten(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFlatten1M flattens a noisy 80 × 40 × 12 box of about a million
+// faces with a lip along its top edges.
+func BenchmarkFlatten1M(b *testing.B) {
+	m := cellBox(geom.Vec{X: 80, Y: 40, Z: 12}, 0.14)
+	rng := rand.New(rand.NewPCG(3, 1))
+	for i, p := range m.Vertices {
+		m.Vertices[i] = r3.Add(p, geom.Vec{X: 0.03 * rng.NormFloat64(), Y: 0.03 * rng.NormFloat64(), Z: 0.03 * rng.NormFloat64()})
+	}
+	b.Logf("%d faces", len(m.Faces))
+	for b.Loop() {
+		if _, _, err := Flatten(context.Background(), m, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
