@@ -92,6 +92,14 @@ func TestModelStage(t *testing.T) {
 	if math.Abs(s.Size[0]-61.8) > 0.05 || math.Abs(s.Size[1]-31.8) > 0.05 || math.Abs(s.Size[2]-10) > 1e-5 {
 		t.Errorf("size %v, want 61.8 × 31.8 × 10", s.Size)
 	}
+	// Flattened by default: the top is found as the plane z = 10 and
+	// nothing was set aside. (The walls kink where the cut was carried
+	// down: some are taken for curved and left alone.)
+	if f := s.Isolate.Flatten; f == nil || len(f.Planes) == 0 || s.FlattenUndone != "" {
+		t.Errorf("flatten %+v, undone %q; want the top found", f, s.FlattenUndone)
+	} else if top := f.Planes[0]; math.Abs(top.Normal[2]-1) > 1e-9 || math.Abs(top.Offset-10) > 1e-6 {
+		t.Errorf("first plane %+v, want the top, z = 10", top)
+	}
 	for _, f := range []string{"model.stl", "model.3mf", "model.ply"} {
 		if s.Files[f[len("model."):]] != f {
 			t.Errorf("files %v: no %s", s.Files, f)
@@ -115,6 +123,19 @@ func TestModelStage(t *testing.T) {
 	}
 	if b := m.Bounds(); math.Abs(b.Min.Z) > 1e-6 {
 		t.Errorf("the part stands at z = %g", b.Min.Z)
+	}
+
+	// Not flattened when asked not to.
+	env = modelEnv(t, scene, true)
+	if err := modelStage(context.Background(), env, ModelOptions{NoFlatten: true}); err != nil {
+		t.Fatal(err)
+	}
+	var nf ModelSummary
+	if err := readJSON(filepath.Join(env.Dir, "model.json"), &nf); err != nil {
+		t.Fatal(err)
+	}
+	if nf.Isolate.Flatten != nil || !nf.Watertight {
+		t.Errorf("NoFlatten: flatten %+v, watertight %v", nf.Isolate.Flatten, nf.Watertight)
 	}
 
 	// Decimated and scaled to a known length.
