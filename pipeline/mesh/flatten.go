@@ -160,7 +160,10 @@ func Flatten(ctx context.Context, m *geom.Mesh, opts *FlattenOptions) (*geom.Mes
 	// drops such slivers.
 	for range 4 {
 		undone := 0
-		for f := range m.Faces {
+		for f, t := range m.Faces {
+			if moved[t[0]] == 0 && moved[t[1]] == 0 && moved[t[2]] == 0 {
+				continue // as it was: nothing to turn over
+			}
 			a, b, c := corners(m, f)
 			before := r3.Cross(r3.Sub(b, a), r3.Sub(c, a))
 			a2, b2, c2 := corners(out, f)
@@ -461,38 +464,16 @@ func rmsOf(x []float64) float64 {
 }
 
 // fitPlane fits a plane to the faces' corners, each weighted by its face's
-// area (principal component analysis: the normal is the covariance's
-// eigenvector of least eigenvalue), turned to agree with near.
+// area (geom.FitPlane), turned to agree with near.
 func fitPlane(m *geom.Mesh, faces []int32, area []float64, near r3.Vec) (plane, bool) {
-	var w float64
-	var c r3.Vec
-	for _, f := range faces {
-		a, b, cc := corners(m, int(f))
-		c = r3.Add(c, r3.Scale(area[f], r3.Add(a, r3.Add(b, cc))))
-		w += 3 * area[f]
-	}
-	if !(w > 0) {
-		return plane{}, false
-	}
-	c = r3.Scale(1/w, c)
-	var cov [3][3]float64
+	pts := make([]r3.Vec, 0, 3*len(faces))
 	for _, f := range faces {
 		for _, v := range m.Faces[f] {
-			d := r3.Sub(m.Vertices[v], c)
-			x := [3]float64{d.X, d.Y, d.Z}
-			for i := range 3 {
-				for j := range 3 {
-					cov[i][j] += area[f] * x[i] * x[j]
-				}
-			}
+			pts = append(pts, m.Vertices[v])
 		}
 	}
-	_, vec := geom.SymEigen3(cov)
-	n := r3.Unit(vec[0])
-	if r3.Dot(n, near) < 0 {
-		n = r3.Scale(-1, n)
-	}
-	if math.IsNaN(n.X) {
+	c, n, ok := geom.FitPlane(pts, func(i int) float64 { return area[faces[i/3]] }, near)
+	if !ok {
 		return plane{}, false
 	}
 	return plane{n: n, d: r3.Dot(n, c)}, true

@@ -299,12 +299,12 @@ func components(nv int, faces [][3]int32) ([]int32, int) {
 //
 // Where a wall has a gap reaching down to the cut, the outline is an open
 // stretch: it leaves the cut up one side of the gap and comes back down
-// the other. Each stretch's end is joined to the nearest start of a
-// stretch (its own, for one gap) by a straight edge across the gap, so
-// that the base stays flat and the gap above the new edge is a hole for
-// Repair's filling; gaps counts those joins. A join that would cross the
-// outline is not made, and that stretch is left open (counted in gaps
-// too): Repair closes the base around it.
+// the other. Each stretch's end is joined by a straight edge across the
+// gap to the start of the stretch the mesh's boundary leads back down to
+// (its own, for one gap), so that the base stays flat and the gap above
+// the new edge is a hole for Repair's filling; gaps counts those joins. A
+// join that would cross the outline is not made, and that stretch is left
+// open (counted in gaps too): Repair closes the base around it.
 func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [][]int32, gaps int) {
 	// Count directed edges; a boundary edge's reverse is absent.
 	dir := map[uint64]int{}

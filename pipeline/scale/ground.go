@@ -66,7 +66,10 @@ func Ground(points, cameras []r3.Vec, tol float64) (*Similarity, error) {
 			in = append(in, p)
 		}
 	}
-	centre, normal := planeFit(in, bestN3)
+	centre, normal, ok := geom.FitPlane(in, nil, bestN3)
+	if !ok {
+		normal = bestN3
+	}
 	// Up is towards the cameras.
 	var up float64
 	for _, c := range cameras {
@@ -86,36 +89,6 @@ func Ground(points, cameras []r3.Vec, tol float64) (*Similarity, error) {
 	t := s.Apply(centre)
 	s.T = [3]float64{-t.X, -t.Y, -t.Z}
 	return s, nil
-}
-
-// planeFit returns the centroid of points and the unit normal of their
-// least-squares plane: the eigenvector of the covariance's smallest
-// eigenvalue (geom.SymEigen3), turned to agree with guess.
-func planeFit(points []r3.Vec, guess r3.Vec) (r3.Vec, r3.Vec) {
-	var c r3.Vec
-	for _, p := range points {
-		c = r3.Add(c, p)
-	}
-	c = r3.Scale(1/float64(len(points)), c)
-	var a [3][3]float64
-	for _, p := range points {
-		d := r3.Sub(p, c)
-		v := [3]float64{d.X, d.Y, d.Z}
-		for i := range 3 {
-			for j := range 3 {
-				a[i][j] += v[i] * v[j]
-			}
-		}
-	}
-	_, vs := geom.SymEigen3(a)
-	n := vs[0]
-	if !(r3.Norm(n) > 0) {
-		return c, guess
-	}
-	if r3.Dot(n, guess) < 0 {
-		n = r3.Scale(-1, n)
-	}
-	return c, n
 }
 
 // Inverse returns the similarity that undoes s.
