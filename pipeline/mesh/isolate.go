@@ -638,64 +638,165 @@ func cmpFloat(a, b float64) int {
 }
 
 // earClip2D triangulates the polygon (vertex indices, their x and y used)
-// by ear clipping: O(n²), which a base outline of a few thousand vertices
-// affords. ccw says which way the polygon turns; triangles keep it. When no
-// ear is left (a self-touching outline from noise), the most convex corner
-// is clipped anyway so that the polygon still closes.
+// by ear clipping, best-shaped ear first: each candidate ear is ranked by
+// its smallest angle's sine, in a heap, and only the two neighbours of a
+// clipped ear are looked at again, so the whole is O(n²) for the tests of
+// which vertices lie in an ear. Clipping the first ear found instead makes
+// slivers without area along a nearly straight run of the outline (a
+// flattened wall's foot), which come apart in STL. ccw says which way the
+// polygon turns; triangles keep it. When no ear is left (a self-touching
+// outline from noise), the most convex corner is clipped anyway so that
+// the polygon still closes.
 func earClip2D(verts []geom.Vec, poly []int32, ccw bool) [][3]int32 {
 	sign := 1.0
 	if !ccw {
 		sign = -1
 	}
-	p := func(v int32) [2]float64 { return [2]float64{verts[v].X, verts[v].Y} }
-	idx := slices.Clone(poly)
-	var out [][3]int32
-	start := 0
-	for len(idx) > 3 {
-		n := len(idx)
-		clipped := false
-		bestK, bestC := 0, math.Inf(-1)
-		// Start where the last ear was cut: the next is usually near, which
-		// keeps the whole O(n²) rather than O(n³).
-		for j := 0; j < n; j++ {
-			k := (start + j) % n
-			a, b, c := idx[(k+n-1)%n], idx[k], idx[(k+1)%n]
-			cr := sign * cross2(p(a), p(b), p(c))
-			if cr > bestC {
-				bestK, bestC = k, cr
-			}
-			if cr <= 0 {
+	n := len(poly)
+	if n < 3 {
+		return nil
+	}
+	p := func(k int) [2]float64 { v := verts[poly[k]]; return [2]float64{v.X, v.Y} }
+	prev, next := make([]int, n), make([]int, n)
+	for k := range n {
+		prev[k], next[k] = (k+n-1)%n, (k+1)%n
+	}
+	alive := n
+	version := make([]int, n)
+	// quality returns the ear at k's smallest-angle sine, or −1 if k is
+	// not an ear.
+	quality := func(k int) float64 {
+		a, b, c := p(prev[k]), p(k), p(next[k])
+		cr := sign * cross2(a, b, c)
+		if cr <= 0 {
+			return -1
+		}
+		va, vb, vc := poly[prev[k]], poly[k], poly[next[k]]
+		for j := next[next[k]]; j != prev[k]; j = next[j] {
+			v := poly[j]
+			if v == va || v == vb || v == vc {
 				continue
 			}
-			ear := true
-			for _, v := range idx {
-				if v == a || v == b || v == c {
-					continue
-				}
-				q := p(v)
-				if sign*cross2(p(a), p(b), q) >= 0 && sign*cross2(p(b), p(c), q) >= 0 && sign*cross2(p(c), p(a), q) >= 0 {
-					ear = false
-					break
-				}
-			}
-			if ear {
-				out = append(out, [3]int32{a, b, c})
-				idx = slices.Delete(idx, k, k+1)
-				start = max(k-1, 0)
-				clipped = true
-				break
+			q := p(j)
+			if sign*cross2(a, b, q) >= 0 && sign*cross2(b, c, q) >= 0 && sign*cross2(c, a, q) >= 0 {
+				return -1
 			}
 		}
-		if !clipped {
-			k := bestK
-			out = append(out, [3]int32{idx[(k+n-1)%n], idx[k], idx[(k+1)%n]})
-			idx = slices.Delete(idx, k, k+1)
+		lab := math.Hypot(b[0]-a[0], b[1]-a[1])
+		lbc := math.Hypot(c[0]-b[0], c[1]-b[1])
+		lca := math.Hypot(a[0]-c[0], a[1]-c[1])
+		// sin of the angle at each corner = cr / (product of its sides).
+		return cr / (max(lab*lbc, lbc*lca, lca*lab) + 1e-300)
+	}
+	h := &earHeap{}
+	for k := range n {
+		if q := quality(k); q > 0 {
+			h.push(earItem{q, k, 0})
 		}
 	}
-	if len(idx) == 3 {
-		out = append(out, [3]int32{idx[0], idx[1], idx[2]})
+	var out [][3]int32
+	clip := func(k int) {
+		out = append(out, [3]int32{poly[prev[k]], poly[k], poly[next[k]]})
+		a, c := prev[k], next[k]
+		next[a], prev[c] = c, a
+		version[k] = -1
+		alive--
+		for _, j := range []int{a, c} {
+			version[j]++
+			if q := quality(j); q > 0 {
+				h.push(earItem{q, j, version[j]})
+			}
+		}
+	}
+	start := 0
+	for alive > 3 {
+		clipped := false
+		for h.len() > 0 {
+			e := h.pop()
+			if version[e.k] != e.v {
+				continue // stale: the ear changed since
+			}
+			start = e.k
+			clip(e.k)
+			clipped = true
+			break
+		}
+		if clipped {
+			continue
+		}
+		// No ear: clip the most convex corner.
+		for version[start] < 0 {
+			start = (start + 1) % n
+		}
+		best, bestC := start, math.Inf(-1)
+		for j, m := start, 0; m < alive; j, m = next[j], m+1 {
+			if cr := sign * cross2(p(prev[j]), p(j), p(next[j])); cr > bestC {
+				best, bestC = j, cr
+			}
+		}
+		start = next[best]
+		clip(best)
+	}
+	for j := range n {
+		if version[j] >= 0 {
+			out = append(out, [3]int32{poly[prev[j]], poly[j], poly[next[j]]})
+			break
+		}
 	}
 	return out
+}
+
+type earItem struct {
+	q    float64
+	k, v int
+}
+
+// earHeap is a max-heap of ears by quality, ties by index.
+type earHeap struct{ items []earItem }
+
+func (h *earHeap) len() int { return len(h.items) }
+
+func (h *earHeap) less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	if a.q != b.q {
+		return a.q > b.q
+	}
+	return a.k < b.k
+}
+
+func (h *earHeap) push(e earItem) {
+	h.items = append(h.items, e)
+	i := len(h.items) - 1
+	for i > 0 {
+		up := (i - 1) / 2
+		if !h.less(i, up) {
+			break
+		}
+		h.items[i], h.items[up] = h.items[up], h.items[i]
+		i = up
+	}
+}
+
+func (h *earHeap) pop() earItem {
+	top := h.items[0]
+	last := len(h.items) - 1
+	h.items[0] = h.items[last]
+	h.items = h.items[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h.items) && h.less(l, m) {
+			m = l
+		}
+		if r < len(h.items) && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			return top
+		}
+		h.items[i], h.items[m] = h.items[m], h.items[i]
+		i = m
+	}
 }
 
 // compact returns the mesh of faces over the vertices they use.
@@ -715,4 +816,13 @@ func compact(verts []geom.Vec, faces [][3]int32) *geom.Mesh {
 		}
 	}
 	return out
+}
+
+// TriangulatePlanar closes loops of vertices that lie on one plane, as
+// given by their X and Y (Z is ignored; pass the vertices in the plane's
+// own frame), with triangles. Loops inside another are holes in it; the
+// triangles take the outer loops' direction, so that they agree with the
+// faces beyond the loops.
+func TriangulatePlanar(verts []geom.Vec, loops [][]int32) ([][3]int32, error) {
+	return triangulateBase(verts, loops)
 }
