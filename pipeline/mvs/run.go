@@ -10,6 +10,7 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/replica3d/replica/pipeline/colmap"
@@ -294,4 +295,38 @@ func pixels(img image.Image) ([]float32, []uint8) {
 		}
 	}
 	return gray, rgb
+}
+
+// LoadWorkspace reads the photos and cameras of an undistorted COLMAP
+// workspace (colmap image_undistorter's output), each photo scaled to at
+// most maxSize pixels on its longer side (0: as it is), with grey values
+// only (RGB nil).
+func LoadWorkspace(ctx context.Context, workspace string, maxSize, workers int) ([]*View, error) {
+	model, err := colmap.ReadModel(filepath.Join(workspace, "sparse"))
+	if err != nil {
+		return nil, fmt.Errorf("mvs: %w", err)
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	views := make([]*View, len(model.Images))
+	errs := make([]error, len(model.Images))
+	if err := parallelFor(ctx, 0, len(views), workers, func() func(int) {
+		return func(i int) {
+			im := model.Images[i]
+			views[i], errs[i] = loadView(workspace, im, model.Cameras[im.CameraID], maxSize)
+			if views[i] != nil {
+				views[i].RGB = nil
+			}
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return views, nil
 }
