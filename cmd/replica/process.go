@@ -27,6 +27,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	knownLength := fs.Float64("known-length", 0, "the part's largest extent in mm, when the photos show no scale sheet (or to override it)")
 	maxTriangles := fs.Int("max-triangles", 0, "decimate the printable model to at most this many triangles (0: keep them all)")
 	flatten := fs.Bool("flatten", true, "make the part's large flat faces exactly flat and their edges sharp (false keeps the surface as reconstructed)")
+	openHoles := fs.Bool("holes", true, "check the flat faces against the photos for holes the mesh closed over, and cut them (needs --flatten)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	dir, err := parseWithArg(fs, args, "folder")
 	if err != nil {
@@ -66,7 +67,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	job := local.Job{Photos: photos, Out: *out, Quality: *quality, NoDense: !*dense, CPU: *cpu,
-		KnownLength: *knownLength, MaxTriangles: *maxTriangles, NoFlatten: !*flatten}
+		KnownLength: *knownLength, MaxTriangles: *maxTriangles, NoFlatten: !*flatten, NoHoles: !*openHoles}
 	if g := filepath.Join(dir, capture.GraphFileName); pipeline.FileExists(g) {
 		job.Graph = g
 	}

@@ -76,6 +76,9 @@ type Job struct {
 	// NoFlatten keeps the part's surface as reconstructed: by default its
 	// large flat faces are made exactly flat (see mesh.Flatten).
 	NoFlatten bool
+	// NoHoles leaves holes the mesher closed over closed (see
+	// ModelOptions.NoHoles).
+	NoHoles bool
 	// Progress receives the stages' progress; nil for none.
 	Progress pipeline.Progress
 }
@@ -98,7 +101,7 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 		return nil, fmt.Errorf("known length %g mm, at most %d triangles: want positive numbers (0 for none)", j.KnownLength, j.MaxTriangles)
 	}
 	o := Options{Preset: preset, Graph: j.Graph, GPU: !j.CPU && bin.CUDA && len(colmap.DetectGPUs(ctx)) > 0, NoDense: j.NoDense,
-		Model: ModelOptions{KnownLength: j.KnownLength, MaxTriangles: j.MaxTriangles, NoFlatten: j.NoFlatten}}
+		Model: ModelOptions{KnownLength: j.KnownLength, MaxTriangles: j.MaxTriangles, NoFlatten: j.NoFlatten, NoHoles: j.NoHoles}}
 	start := time.Now()
 	stages, err := (&pipeline.Runner{Dir: j.Out, Progress: j.Progress}).Run(ctx, Stages(bin, j.Photos, o))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"gonum.org/v1/gonum/spatial/r3"
@@ -20,7 +21,9 @@ import (
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/colmap"
 	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/holes"
 	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/mvs"
 	"github.com/replica3d/replica/pipeline/scale"
 )
 
@@ -35,7 +38,7 @@ type ScaleSummary struct {
 // modelVersion names the model stage's algorithm (isolation, base, repair)
 // in its cache key: bump it when a change should remake the models of
 // earlier jobs.
-const modelVersion = 12
+const modelVersion = 13
 
 // detectorVersion names the marker detector's behaviour in the scale
 // stage's cache key: bump it when capture/markers.Detect changes what it
@@ -140,6 +143,10 @@ type ModelOptions struct {
 	// NoFlatten keeps the surface as reconstructed instead of making its
 	// large flat faces exactly flat and their edges sharp.
 	NoFlatten bool
+	// NoHoles leaves holes the mesher closed over closed, instead of
+	// finding them in the photos and cutting them (see pipeline/holes;
+	// only flattened parts are checked).
+	NoHoles bool
 }
 
 // ModelSummary is what the model stage made, saved as model.json: the
@@ -166,6 +173,9 @@ type ModelSummary struct {
 	Isolate    *mesh.IsolateReport  `json:"isolate"`
 	Repair     *mesh.RepairReport   `json:"repair"`
 	Decimate   *mesh.DecimateReport `json:"decimate,omitempty"`
+	// Holes is what the check of the flat faces against the photos found
+	// and cut (nil when not run).
+	Holes *HolesSummary `json:"holes,omitempty"`
 	// FlattenUndone says why the model was left unflattened although
 	// flattening was asked for (it made the mesh less sound).
 	FlattenUndone string `json:"flatten_undone,omitempty"`
@@ -198,7 +208,7 @@ const cutHeightMM = 1.0
 // of its largest plane; the part isolated on a flat base, repaired,
 // scaled to the user's known length if given, decimated if asked, and
 // written as STL, 3MF and PLY.
-func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
+func modelStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, o ModelOptions, maxSide int) error {
 	p, err := mesh.ReadPLYFile(filepath.Join(env.Prev["mesh"], "mesh.ply"))
 	if err != nil {
 		return err
@@ -264,6 +274,20 @@ func modelStage(ctx context.Context, env *pipeline.Env, o ModelOptions) error {
 		return err
 	}
 	s.Isolate, s.Repair = irep, rrep
+	if !o.NoHoles && irep.Flatten != nil && s.FlattenUndone == "" {
+		var hs *HolesSummary
+		part, hs, err = openHoles(ctx, env, bin, part, frame, maxSide)
+		if err != nil {
+			return err
+		}
+		s.Holes = hs
+		if hs.Repair != nil {
+			s.Repair = hs.Repair
+		}
+		if hs.Undone != "" {
+			s.Warnings = append(s.Warnings, hs.Undone)
+		}
+	}
 	if irep.OpenOutline > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("the walls were not reconstructed down to the mat in %d places: the gaps were closed by hole filling and may not follow the part there; take more photos from low angles all around the part", irep.OpenOutline))
 	}
@@ -428,4 +452,100 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// HolesSummary is what the model stage's check for capped holes did.
+type HolesSummary struct {
+	*holes.Report
+	Cut *holes.CutReport `json:"cut,omitempty"`
+	// Repair is the repair after the cut (also the model's Repair).
+	Repair *mesh.RepairReport `json:"-"`
+	// Undone says why the holes found were not cut after all.
+	Undone string `json:"undone,omitempty"`
+}
+
+// openHoles checks the flat faces of part (flattened and repaired, in
+// frame) against the photos for holes the mesher closed over, and returns
+// the part with them cut and repaired; the part as it was when there are
+// none or cutting them would leave it unsound.
+func openHoles(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, part *geom.Mesh, frame *scale.Similarity, maxSide int) (*geom.Mesh, *HolesSummary, error) {
+	ws := filepath.Join(env.Dir, "photos")
+	defer os.RemoveAll(ws)
+	if err := runColmap(ctx, env, bin, "image_undistorter", []string{
+		"--image_path", filepath.Join(env.Prev["prepare"], "images"),
+		"--input_path", filepath.Join(env.Prev["mapping"], "sparse"),
+		"--output_path", ws, "--output_type", "COLMAP",
+		"--max_image_size", strconv.Itoa(maxSide),
+	}, 0); err != nil {
+		return nil, nil, err
+	}
+	views, err := mvs.LoadWorkspace(ctx, ws, 0, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, v := range views {
+		inFrame(v, frame)
+	}
+	env.Progress(0.35)
+	rep, err := holes.Find(ctx, part, views, &holes.Options{Progress: func(f float64) { env.Progress(0.35 + 0.1*f) }})
+	if err != nil {
+		return nil, nil, err
+	}
+	hs := &HolesSummary{Report: rep}
+	for _, h := range rep.Holes {
+		kind := fmt.Sprintf("%.3g deep", h.Depth)
+		if h.Through {
+			kind = "through"
+		}
+		fmt.Fprintf(env.Log, "hole found: Ø%.3g %s at (%.4g, %.4g, %.4g), walls seen %.3g deep; photos agree on the cap %.2f, on the walls %.2f\n",
+			h.Diameter, kind, h.Centre.X, h.Centre.Y, h.Centre.Z, h.SeenDepth, h.CapNCC, h.WallNCC)
+	}
+	for _, r := range rep.Rejected {
+		fmt.Fprintf(env.Log, "not a hole: Ø%.3g at (%.4g, %.4g, %.4g): %s\n", r.Diameter, r.Centre.X, r.Centre.Y, r.Centre.Z, r.Reason)
+	}
+	fmt.Fprintf(env.Log, "holes: %d flat faces checked with %d patches in %d photos, %.1f s\n", rep.Faces, rep.Patches, rep.Views, rep.Seconds)
+	if len(rep.Holes) == 0 {
+		return part, hs, nil
+	}
+	cut, crep, err := holes.Cut(ctx, part, rep.Holes)
+	if err != nil {
+		return nil, nil, err
+	}
+	hs.Cut = crep
+	for _, why := range crep.Skipped {
+		fmt.Fprintf(env.Log, "not cut: %s\n", why)
+	}
+	if crep.Cut == 0 {
+		return part, hs, nil
+	}
+	fixed, rrep, err := mesh.Repair(cut, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(env.Log, "cut %d holes and repaired: %+v\n", crep.Cut, *rrep)
+	if !rrep.Watertight || rrep.SelfIntersectionsLeft > 0 {
+		hs.Undone = fmt.Sprintf("%d holes were found in the photos but not cut: cut, the part was %s", crep.Cut, soundness(rrep))
+		return part, hs, nil
+	}
+	hs.Repair = rrep
+	return fixed, hs, nil
+}
+
+// inFrame moves view v's camera into the frame x' = s·R·x + t.
+func inFrame(v *mvs.View, f *scale.Similarity) {
+	// x_cam = Rc·x + Tc = Rc·Rᵀ·(x' − t)/s + Tc; scaled by s, which
+	// projects the same: R' = Rc·Rᵀ, T' = s·Tc − R'·t.
+	var r [9]float64
+	for i := range 3 {
+		for j := range 3 {
+			for k := range 3 {
+				r[3*i+j] += v.R[3*i+k] * f.R[3*j+k]
+			}
+		}
+	}
+	var t [3]float64
+	for i := range 3 {
+		t[i] = f.Scale*v.T[i] - (r[3*i]*f.T[0] + r[3*i+1]*f.T[1] + r[3*i+2]*f.T[2])
+	}
+	v.R, v.T = r, t
 }

@@ -146,10 +146,10 @@ func Stages(bin *colmap.Binary, photos []string, o Options) []pipeline.Stage {
 			}},
 		// model: the part alone on a flat base, repaired and watertight,
 		// as STL, 3MF and PLY.
-		pipeline.Stage{Name: "model", Options: map[string]any{"version": modelVersion, "known_length": o.Model.KnownLength, "max_triangles": o.Model.MaxTriangles, "flatten": !o.Model.NoFlatten, "cut_mm": cutHeightMM},
+		pipeline.Stage{Name: "model", Options: map[string]any{"version": modelVersion, "known_length": o.Model.KnownLength, "max_triangles": o.Model.MaxTriangles, "flatten": !o.Model.NoFlatten, "holes": !o.Model.NoHoles, "cut_mm": cutHeightMM},
 			Outputs: []string{"model.json"},
 			Run: func(ctx context.Context, env *pipeline.Env) error {
-				return modelStage(ctx, env, o.Model)
+				return modelStage(ctx, env, bin, o.Model, o.Preset.MaxSide)
 			}})
 }
 
