@@ -182,9 +182,15 @@ func flatRegions(ctx context.Context, m *geom.Mesh, nb [][3]int32, tol, minArea 
 // span returns the face's extent across its plane, along u and v as
 // rasterize lays them.
 func (r *region) span(m *geom.Mesh) (float64, float64) {
+	minU, minV, maxU, maxV := r.bounds(m)
+	return maxU - minU, maxV - minV
+}
+
+// bounds returns the face's bounding rectangle in its plane's axes.
+func (r *region) bounds(m *geom.Mesh) (minU, minV, maxU, maxV float64) {
 	u, v := r.axes()
-	minU, minV := math.Inf(1), math.Inf(1)
-	maxU, maxV := math.Inf(-1), math.Inf(-1)
+	minU, minV = math.Inf(1), math.Inf(1)
+	maxU, maxV = math.Inf(-1), math.Inf(-1)
 	for _, f := range r.faces {
 		for _, i := range m.Faces[f] {
 			p := m.Vertices[i]
@@ -193,7 +199,7 @@ func (r *region) span(m *geom.Mesh) (float64, float64) {
 			minV, maxV = math.Min(minV, b), math.Max(maxV, b)
 		}
 	}
-	return maxU - minU, maxV - minV
+	return minU, minV, maxU, maxV
 }
 
 // axes returns unit vectors across the plane, right-handed with its
@@ -211,16 +217,7 @@ func (r *region) axes() (u, v r3.Vec) {
 // marks the cells whose centres its faces cover.
 func (r *region) rasterize(m *geom.Mesh, cell float64) {
 	u, v := r.axes()
-	minU, minV := math.Inf(1), math.Inf(1)
-	maxU, maxV := math.Inf(-1), math.Inf(-1)
-	for _, f := range r.faces {
-		for _, i := range m.Faces[f] {
-			p := m.Vertices[i]
-			a, b := r3.Dot(p, u), r3.Dot(p, v)
-			minU, maxU = math.Min(minU, a), math.Max(maxU, a)
-			minV, maxV = math.Min(minV, b), math.Max(maxV, b)
-		}
-	}
+	minU, minV, maxU, maxV := r.bounds(m)
 	r.cell = cell
 	r.w = int((maxU-minU)/cell) + 2
 	r.h = int((maxV-minV)/cell) + 2

@@ -3,6 +3,7 @@ package holes
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/spatial/r3"
 
@@ -177,32 +178,14 @@ func (r *region) walls(h *Hole, ol *outline, thick float64, cams []*camera, step
 			}
 			q := r3.Sub(p, r3.Scale(d, r.n))
 			pt := patch{o: q, a: r3.Scale(step, t), b: r3.Scale(step, r.n), half: half}
-			through := func(c *camera) bool {
-				dir := r3.Sub(c.centre, q)
-				nd := r3.Dot(r.n, dir)
-				if nd <= 0 {
-					return false
-				}
-				x := r3.Add(q, r3.Scale((r.d-r3.Dot(r.n, q))/nd, dir))
-				xi, xj := r.coords(x)
-				if !ol.inside(xi, xj, float64(half+1)) {
-					return false
-				}
-				return c.visible(x, 2*step)
-			}
+			through := func(c *camera) bool { return r.seenThrough(ol, q, c, step) }
 			v := s.compare(&pt, w, wallCos, cams, through, 0)
 			if v.views >= 1 && v.sd >= minSD {
 				vals = append(vals, v.ncc)
 			}
 		}
-		depths = append(depths, d)
-		if len(vals) >= max(6, k/8) {
-			nccs = append(nccs, median(vals))
-			seen = append(seen, true)
-		} else {
-			nccs = append(nccs, 0)
-			seen = append(seen, false)
-		}
+		n, ok := band(vals, max(6, k/8))
+		depths, nccs, seen = append(depths, d), append(nccs, n), append(seen, ok)
 	}
 	return depths, nccs, seen
 }
@@ -213,9 +196,10 @@ func (r *region) walls(h *Hole, ol *outline, thick float64, cams []*camera, step
 // it there.
 func (r *region) bottoms(h *Hole, ol *outline, thick float64, cams []*camera, step float64) (depths, nccs []float64, seen []bool) {
 	// The floor's sample points, every two patch steps inside the outline.
+	reach := slices.Max(ol.r)
 	var pts [][2]float64
-	for j := -ol.r[0] * 4; j <= ol.r[0]*4; j += 2 {
-		for i := -ol.r[0] * 4; i <= ol.r[0]*4; i += 2 {
+	for j := -reach; j <= reach; j += 2 {
+		for i := -reach; i <= reach; i += 2 {
 			if ol.inside(ol.ci+i, ol.cj+j, float64(half+1)) {
 				pts = append(pts, [2]float64{ol.ci + i, ol.cj + j})
 			}
@@ -230,29 +214,38 @@ func (r *region) bottoms(h *Hole, ol *outline, thick float64, cams []*camera, st
 		for _, c := range pts {
 			q := r3.Sub(r.at(c[0], c[1]), r3.Scale(d, r.n))
 			pt := patch{o: q, a: r3.Scale(step, r.u), b: r3.Scale(step, r.v), half: half}
-			through := func(c *camera) bool {
-				dir := r3.Sub(c.centre, q)
-				nd := r3.Dot(r.n, dir)
-				if nd <= 0 {
-					return false
-				}
-				x := r3.Add(q, r3.Scale((r.d-r3.Dot(r.n, q))/nd, dir))
-				xi, xj := r.coords(x)
-				return ol.inside(xi, xj, float64(half+1)) && c.visible(x, 2*step)
-			}
+			through := func(c *camera) bool { return r.seenThrough(ol, q, c, step) }
 			v := s.compare(&pt, r.n, wallCos, cams, through, 0)
 			if v.views >= 2 && v.sd >= minSD {
 				vals = append(vals, v.ncc)
 			}
 		}
-		depths = append(depths, d)
-		if len(vals) >= max(6, len(pts)/8) {
-			nccs = append(nccs, median(vals))
-			seen = append(seen, true)
-		} else {
-			nccs = append(nccs, 0)
-			seen = append(seen, false)
-		}
+		n, ok := band(vals, max(6, len(pts)/8))
+		depths, nccs, seen = append(depths, d), append(nccs, n), append(seen, ok)
 	}
 	return depths, nccs, seen
+}
+
+// seenThrough reports whether camera c sees point q, inside the part
+// under face r, through the opening ol: the line of sight crosses the
+// face's plane inside the opening, a patch's width from its rim, where
+// nothing else of the part hides it.
+func (r *region) seenThrough(ol *outline, q r3.Vec, c *camera, step float64) bool {
+	dir := r3.Sub(c.centre, q)
+	nd := r3.Dot(r.n, dir)
+	if nd <= 0 {
+		return false
+	}
+	x := r3.Add(q, r3.Scale((r.d-r3.Dot(r.n, q))/nd, dir))
+	xi, xj := r.coords(x)
+	return ol.inside(xi, xj, float64(half+1)) && c.visible(x, 2*step)
+}
+
+// band returns the median agreement of a band's patches, and whether
+// there were at least need of them to tell.
+func band(vals []float64, need int) (float64, bool) {
+	if len(vals) < need {
+		return 0, false
+	}
+	return median(vals), true
 }

@@ -479,7 +479,9 @@ func openHoles(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, part 
 	}, 0); err != nil {
 		return nil, nil, err
 	}
-	views, err := mvs.LoadWorkspace(ctx, ws, 0, 0)
+	// At most 2400 px: the check needs no more, and 50 photos of the high
+	// preset at full size would hold over a gigabyte.
+	views, err := mvs.LoadWorkspace(ctx, ws, holesMaxSide, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -530,6 +532,9 @@ func openHoles(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, part 
 	hs.Repair = rrep
 	return fixed, hs, nil
 }
+
+// holesMaxSide caps the size of the photos the hole check reads.
+const holesMaxSide = 2400
 
 // inFrame moves view v's camera into the frame x' = s·R·x + t.
 func inFrame(v *mvs.View, f *scale.Similarity) {

@@ -14,6 +14,7 @@ import (
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/geom"
 	"github.com/replica3d/replica/pipeline/mesh"
+	"github.com/replica3d/replica/pipeline/mvs"
 	"github.com/replica3d/replica/pipeline/scale"
 )
 
@@ -180,5 +181,29 @@ func TestModelStageNoPart(t *testing.T) {
 				t.Error("model.stl written")
 			}
 		})
+	}
+}
+
+// TestInFrame: a camera moved into a similarity's frame sees each moved
+// point at the pixel it saw the point at.
+func TestInFrame(t *testing.T) {
+	c, s := math.Cos(0.7), math.Sin(0.7)
+	v := &mvs.View{K: [4]float64{800, 800, 400, 300}, R: [9]float64{c, 0, -s, 0, 1, 0, s, 0, c}, T: [3]float64{0.2, -0.1, 3}}
+	f := &scale.Similarity{Scale: 40, R: [9]float64{0, -1, 0, 1, 0, 0, 0, 0, 1}, T: [3]float64{5, -3, 1}}
+	pixel := func(v *mvs.View, x r3.Vec) (float64, float64) {
+		r := &v.R
+		cx := r[0]*x.X + r[1]*x.Y + r[2]*x.Z + v.T[0]
+		cy := r[3]*x.X + r[4]*x.Y + r[5]*x.Z + v.T[1]
+		cz := r[6]*x.X + r[7]*x.Y + r[8]*x.Z + v.T[2]
+		return v.K[0]*cx/cz + v.K[2], v.K[1]*cy/cz + v.K[3]
+	}
+	moved := *v
+	inFrame(&moved, f)
+	for _, x := range []r3.Vec{{}, {X: 0.3, Y: -0.2, Z: 0.5}, {X: -1, Y: 0.4, Z: -0.3}} {
+		u0, w0 := pixel(v, x)
+		u1, w1 := pixel(&moved, f.Apply(x))
+		if math.Abs(u0-u1) > 1e-9 || math.Abs(w0-w1) > 1e-9 {
+			t.Errorf("point %v: pixel (%.6f, %.6f) before, (%.6f, %.6f) in the frame", x, u0, w0, u1, w1)
+		}
 	}
 }

@@ -61,7 +61,7 @@ func Run(ctx context.Context, workspace string, opts *Options) (*geom.PointCloud
 			Hint: "Add 20 or more overlapping photos taken all around the part"}
 	}
 	start := time.Now()
-	views, err := loadViews(ctx, workspace, model, &o)
+	views, err := loadViews(ctx, workspace, model, o.MaxSize, o.Workers, false)
 	if err != nil {
 		return nil, st, err
 	}
@@ -211,13 +211,17 @@ func allSkipped(st *Stats) error {
 		Hint: "Light the part evenly, give plain surfaces texture, and take overlapping photos all around it"}
 }
 
-// loadViews reads the model's images, in parallel, at the working size.
-func loadViews(ctx context.Context, workspace string, m *colmap.Model, o *Options) ([]*View, error) {
+// loadViews reads the model's images, in parallel, at most maxSize pixels
+// on their longer side, without colours when grayOnly.
+func loadViews(ctx context.Context, workspace string, m *colmap.Model, maxSize, workers int, grayOnly bool) ([]*View, error) {
 	views := make([]*View, len(m.Images))
 	errs := make([]error, len(m.Images))
-	if err := parallelFor(ctx, 0, len(views), o.Workers, func() func(int) {
+	if err := parallelFor(ctx, 0, len(views), workers, func() func(int) {
 		return func(i int) {
-			views[i], errs[i] = loadView(workspace, m.Images[i], m.Cameras[m.Images[i].CameraID], o.MaxSize)
+			views[i], errs[i] = loadView(workspace, m.Images[i], m.Cameras[m.Images[i].CameraID], maxSize)
+			if grayOnly && views[i] != nil {
+				views[i].RGB = nil
+			}
 		}
 	}); err != nil {
 		return nil, err
@@ -309,24 +313,5 @@ func LoadWorkspace(ctx context.Context, workspace string, maxSize, workers int) 
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	views := make([]*View, len(model.Images))
-	errs := make([]error, len(model.Images))
-	if err := parallelFor(ctx, 0, len(views), workers, func() func(int) {
-		return func(i int) {
-			im := model.Images[i]
-			views[i], errs[i] = loadView(workspace, im, model.Cameras[im.CameraID], maxSize)
-			if views[i] != nil {
-				views[i].RGB = nil
-			}
-		}
-	}); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return views, nil
+	return loadViews(ctx, workspace, model, maxSize, workers, true)
 }
