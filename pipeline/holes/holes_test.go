@@ -190,6 +190,14 @@ func TestFindErrors(t *testing.T) {
 	if _, err := Find(ctx, bad, []*mvs.View{{}, {}}, nil); err == nil {
 		t.Error("a face indexing past the vertices: no error")
 	}
+	short := &mvs.View{Name: "short", W: 4, H: 4, K: [4]float64{4, 4, 2, 2}, Gray: make([]float32, 15)}
+	if _, err := Find(ctx, m, []*mvs.View{short, short}, nil); err == nil {
+		t.Error("a photo with too few grey values: no error")
+	}
+	nan := &mvs.View{Name: "nan", W: 4, H: 4, K: [4]float64{math.NaN(), 4, 2, 2}, Gray: make([]float32, 16)}
+	if _, err := Find(ctx, m, []*mvs.View{nan, nan}, nil); err == nil {
+		t.Error("a camera of NaN: no error")
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	v := &mvs.View{W: 4, H: 4, K: [4]float64{4, 4, 2, 2}, R: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}, T: [3]float64{0, 0, 10}, Gray: make([]float32, 16)}
