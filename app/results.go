@@ -245,6 +245,9 @@ func (r *resultsScreen) describe() [][2]string {
 			tight = "not watertight"
 		}
 		facts = append(facts, [2]string{"Part", fmt.Sprintf("%s triangles, %s", thousands(m.Triangles), tight)})
+		if d := m.Holes.Describe(); d != "" {
+			facts = append(facts, [2]string{"Holes", d + " opened"})
+		}
 	}
 	size := r.size()
 	if r.rep.Units == local.UnitsMM && (r.show.Selected == "Part" || r.rep.Scale != nil && r.rep.Scale.Found) {

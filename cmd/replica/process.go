@@ -156,8 +156,8 @@ func printScale(w io.Writer, rep *local.Report) {
 	if m.Isolate != nil && m.Isolate.Flatten != nil && len(m.Isolate.Flatten.Planes) > 0 {
 		fmt.Fprintf(w, "; %d flat faces made flat", len(m.Isolate.Flatten.Planes))
 	}
-	if h := m.Holes; h != nil && h.Cut != nil && h.Cut.Cut > 0 && h.Undone == "" {
-		fmt.Fprintf(w, "; %s opened", holeList(h))
+	if d := m.Holes.Describe(); d != "" {
+		fmt.Fprintf(w, "; %s opened", d)
 	}
 	fmt.Fprintln(w)
 	for _, warning := range m.Warnings {
@@ -166,28 +166,6 @@ func printScale(w io.Writer, rep *local.Report) {
 	if why := rep.Skipped["3mf"]; why != "" {
 		fmt.Fprintf(w, "3MF not written: %s\n", why)
 	}
-}
-
-// holeList describes the holes the model stage cut: "2 holes (Ø7.8
-// through, Ø5.0 6.2 deep)".
-func holeList(h *local.HolesSummary) string {
-	var parts []string
-	for _, x := range h.Holes {
-		if x.Through {
-			parts = append(parts, fmt.Sprintf("Ø%.1f through", x.Diameter))
-		} else {
-			parts = append(parts, fmt.Sprintf("Ø%.1f %.1f deep", x.Diameter, x.Depth))
-		}
-	}
-	n := h.Cut.Cut
-	noun := "holes"
-	if n == 1 {
-		noun = "hole"
-	}
-	if n != len(parts) {
-		return fmt.Sprintf("%d of the %d holes found", n, len(parts))
-	}
-	return fmt.Sprintf("%d %s (%s)", n, noun, strings.Join(parts, ", "))
 }
 
 func cpuOrGPU(gpu bool) string {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/spatial/r3"
@@ -462,6 +463,31 @@ type HolesSummary struct {
 	Repair *mesh.RepairReport `json:"-"`
 	// Undone says why the holes found were not cut after all.
 	Undone string `json:"undone,omitempty"`
+}
+
+// Describe says which holes were cut: "2 holes (Ø7.8 through, Ø5.0 6.2
+// deep)", or "" when none were (or h is nil).
+func (h *HolesSummary) Describe() string {
+	if h == nil || h.Report == nil || h.Cut == nil || h.Cut.Cut == 0 || h.Undone != "" {
+		return ""
+	}
+	var parts []string
+	for _, x := range h.Holes {
+		if x.Through {
+			parts = append(parts, fmt.Sprintf("Ø%.1f through", x.Diameter))
+		} else {
+			parts = append(parts, fmt.Sprintf("Ø%.1f %.1f deep", x.Diameter, x.Depth))
+		}
+	}
+	n := h.Cut.Cut
+	if n != len(parts) {
+		return fmt.Sprintf("%d of the %d holes found", n, len(parts))
+	}
+	noun := "holes"
+	if n == 1 {
+		noun = "hole"
+	}
+	return fmt.Sprintf("%d %s (%s)", n, noun, strings.Join(parts, ", "))
 }
 
 // openHoles checks the flat faces of part (flattened and repaired, in

@@ -13,6 +13,7 @@ import (
 
 	"github.com/replica3d/replica/pipeline"
 	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/holes"
 	"github.com/replica3d/replica/pipeline/mesh"
 	"github.com/replica3d/replica/pipeline/mvs"
 	"github.com/replica3d/replica/pipeline/scale"
@@ -205,5 +206,26 @@ func TestInFrame(t *testing.T) {
 		if math.Abs(u0-u1) > 1e-9 || math.Abs(w0-w1) > 1e-9 {
 			t.Errorf("point %v: pixel (%.6f, %.6f) before, (%.6f, %.6f) in the frame", x, u0, w0, u1, w1)
 		}
+	}
+}
+
+func TestHolesDescribe(t *testing.T) {
+	found := &holes.Report{Holes: []holes.Hole{{Diameter: 7.84, Through: true}, {Diameter: 5.02, Depth: 6.21}}}
+	for _, tc := range []struct {
+		name string
+		h    *HolesSummary
+		want string
+	}{
+		{"not run", nil, ""},
+		{"none found", &HolesSummary{Report: &holes.Report{}}, ""},
+		{"both cut", &HolesSummary{Report: found, Cut: &holes.CutReport{Cut: 2}}, "2 holes (Ø7.8 through, Ø5.0 6.2 deep)"},
+		{"one of two", &HolesSummary{Report: found, Cut: &holes.CutReport{Cut: 1}}, "1 of the 2 holes found"},
+		{"set aside", &HolesSummary{Report: found, Cut: &holes.CutReport{Cut: 2}, Undone: "unsound"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.h.Describe(); got != tc.want {
+				t.Errorf("Describe() = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
