@@ -98,18 +98,20 @@ var (
 )
 
 const (
-	half     = 3               // a patch is (2·half+1)² points
-	minSD    = 8.0 / 255       // a patch with less contrast has no texture to compare
-	capNCC   = 0.3             // a textured patch the photos agree on less is a cap's
-	capMean  = 20.0 / 255      // … if its brightness differs by this much too
-	flatMean = 30.0 / 255      // an untextured patch whose brightness differs more
-	wallNCC  = 0.4             // walls the photos agree on at least this well are real
-	floorNCC = 0.75            // a hole's floor is where they agree this well at least
-	minCos   = 0.6             // a face seen more obliquely than 53° is not compared
-	wallCos  = 0.3             // walls are seen obliquely: up to 72°
-	minShare = 0.01            // flat faces smaller than this share of the area are not checked
-	minCells = 4 * half * half // a cap covers at least this many differing patches
-	maxCells = 1 << 22         // the most patches of one face's grid (4096²)
+	half      = 3               // a patch is (2·half+1)² points
+	minSD     = 8.0 / 255       // a patch with less contrast has no texture to compare
+	capNCC    = 0.3             // a textured patch the photos agree on less is a cap's
+	capMean   = 20.0 / 255      // … if its brightness differs by this much too
+	flatMean  = 30.0 / 255      // an untextured patch whose brightness differs more
+	wallNCC   = 0.4             // walls the photos agree on at least this well are real
+	floorNCC  = 0.75            // a hole's floor is where they agree this well at least
+	floorDrop = 0.15            // … and this much better than a little deeper
+	rimLevel  = 0.35            // the rim: where the spread of single points falls to this share of the step
+	minCos    = 0.6             // a face seen more obliquely than 53° is not compared
+	wallCos   = 0.3             // walls are seen obliquely: up to 72°
+	minShare  = 0.01            // flat faces smaller than this share of the area are not checked
+	minCells  = 4 * half * half // a cap covers at least this many differing patches
+	maxCells  = 1 << 22         // the most patches of one face's grid (4096²)
 )
 
 // Find checks the flat faces of part m (watertight, outward-facing, its

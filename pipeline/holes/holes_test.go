@@ -148,8 +148,8 @@ func TestFindAndCut(t *testing.T) {
 		if math.Abs(h.Centre.X-wantX) > 0.3 || math.Abs(h.Centre.Y) > 0.3 || math.Abs(h.Centre.Z-10) > 1e-6 {
 			t.Errorf("hole at %.2f, want (%g, 0, 10)", h.Centre, wantX)
 		}
-		if math.Abs(h.Diameter-8) > 0.4 {
-			t.Errorf("hole at x %.1f: Ø%.2f, want 8 ± 0.4", h.Centre.X, h.Diameter)
+		if math.Abs(h.Diameter-8) > 0.2 {
+			t.Errorf("hole at x %.1f: Ø%.2f, want 8 ± 0.2", h.Centre.X, h.Diameter)
 		}
 		if h.Through != through {
 			t.Errorf("hole at x %.1f: through %v, want %v", h.Centre.X, h.Through, through)

@@ -127,6 +127,19 @@ func (r *region) hole(m *geom.Mesh, b []int32, state []uint8, score []float32, r
 		if k == 0 || k+1 >= len(bd) || !bs[k+1] || bn[k] < floorNCC || bn[k] < bn[k-1] || bn[k] < bn[k+1] {
 			continue
 		}
+		// … and falls again below it, where photos still see through:
+		// agreement that only climbs until nobody sees that deep is the
+		// narrowing view, not a floor.
+		falls := false
+		for j := k + 1; j < len(bd) && j <= k+8 && bs[j]; j++ {
+			if bn[j] <= bn[k]-floorDrop {
+				falls = true
+				break
+			}
+		}
+		if !falls {
+			continue
+		}
 		if best < 0 || bn[k] > bn[best] {
 			best = k
 		}
