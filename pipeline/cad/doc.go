@@ -15,9 +15,13 @@
 // (ReadSTEP), including the common entity set that other CAD kernels write
 // for the same surfaces.
 //
-// To come: segmenting the mesh into primitive regions and fitting planes,
-// cylinders, cones and spheres to them, then assembling a B-rep from the
-// fitted primitives (intersection edges, circles, seams), so that a drilled
-// hole arrives in CAD as a cylinder rather than as 32 facets. The data model,
-// writer and reader already carry those surfaces and circle edges.
+// Fit segments points with normals into planes, cylinders, cones and
+// spheres (efficient RANSAC after Schnabel, Wahl and Klein 2007, then
+// least-squares refinement and snapping), leaving a freeform remainder;
+// Tessellate turns a solid back into triangles, for previews and volumes.
+//
+// To come: assembling a B-rep from the fitted primitives (intersection
+// edges, circles, seams), so that a drilled hole arrives in CAD as a
+// cylinder rather than as facets; until then the pipeline writes the
+// faceted solid.
 package cad
