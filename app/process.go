@@ -119,6 +119,7 @@ var stageTitles = map[string]string{
 	"mesh":     "Building the mesh",
 	"scale":    "Reading the scale sheet",
 	"model":    "Making it printable",
+	"cad":      "Writing the CAD solid",
 }
 
 // showProcess shows project p's process screen.
@@ -195,7 +196,7 @@ func (s *processScreen) build() fyne.CanvasObject {
 	s.overall = binding.NewFloat()
 	overall := widget.NewProgressBarWithData(s.overall)
 	s.stages = container.NewVBox(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Overall", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, overall))
-	for _, name := range []string{"prepare", "features", "matching", "mapping", "dense", "mesh", "scale", "model"} {
+	for _, name := range []string{"prepare", "features", "matching", "mapping", "dense", "mesh", "scale", "model", "cad"} {
 		s.addRow(name)
 	}
 	s.log = widget.NewMultiLineEntry()

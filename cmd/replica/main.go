@@ -1,7 +1,7 @@
 // Command replica is Replica's headless command line and cloud worker: it
 // generates ground-truth captures (synth), writes the printable scale sheet
-// (markers), checks captures (check) and reconstructs them (process). It
-// builds without cgo.
+// (markers), checks captures (check), reconstructs them (process) and
+// turns watertight meshes into STEP solids (cad). It builds without cgo.
 package main
 
 import (
@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"check":   {"check a folder of photos: sharpness, exposure, overlap, coverage", runCheck},
 	"process": {"reconstruct a folder of photos with COLMAP (sparse model for now)", runProcess},
 	"eval":    {"measure a reconstruction against a synthetic capture's ground truth", runEval},
+	"cad":     {"turn a watertight mesh (PLY or STL) into a STEP solid", runCad},
 	"version": {"print the version", runVersion},
 }
 

@@ -108,7 +108,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "Mesh of the %s points: %d vertices, %d faces\n", rep.Mesh.Source, rep.Mesh.Vertices, rep.Mesh.Faces)
 	printScale(stdout, rep)
 	names := []string{"report.json"}
-	for _, k := range []string{"stl", "3mf", "ply", "sparse", "dense", "mesh"} {
+	for _, k := range []string{"stl", "3mf", "ply", "step", "sparse", "dense", "mesh"} {
 		if f, ok := rep.Outputs[k]; ok {
 			names = append(names, f)
 		}
@@ -160,11 +160,26 @@ func printScale(w io.Writer, rep *local.Report) {
 		fmt.Fprintf(w, "; %s opened", d)
 	}
 	fmt.Fprintln(w)
+	printCad(w, rep.Cad)
 	for _, warning := range m.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warning)
 	}
 	if why := rep.Skipped["3mf"]; why != "" {
 		fmt.Fprintf(w, "3MF not written: %s\n", why)
+	}
+}
+
+// printCad prints the STEP solid the cad stage made, or why it made none.
+func printCad(w io.Writer, c *local.CadSummary) {
+	switch {
+	case c == nil:
+	case c.Skipped != "":
+		fmt.Fprintf(w, "CAD: no STEP written: %s\n", c.Skipped)
+	case c.Faceted:
+		fmt.Fprintf(w, "CAD: %s, %d faces (faceted)\n", c.File, c.Faces)
+	default:
+		fmt.Fprintf(w, "CAD: %s, %d faces (%d planes, %d cylinders, %d cones, %d spheres)\n", c.File, c.Faces,
+			c.Surfaces["plane"], c.Surfaces["cylinder"], c.Surfaces["cone"], c.Surfaces["sphere"])
 	}
 }
 

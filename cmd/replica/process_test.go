@@ -215,16 +215,18 @@ func TestProcessCommand(t *testing.T) {
 	if rep.Scale == nil || !rep.Scale.Found || rep.Scale.Markers < 3 || rep.Scale.UncertaintyPct > 0.2 || rep.Model == nil {
 		t.Errorf("scale %+v, model %+v", rep.Scale, rep.Model)
 	}
-	files, stages := []string{"sparse.ply", "dense.ply", "mesh.ply", "model.stl", "model.3mf", "model.ply"}, "[8/8] model"
+	files, stages := []string{"sparse.ply", "dense.ply", "mesh.ply", "model.stl", "model.3mf", "model.ply", "model.step"}, "[9/9] cad"
 	if raceEnabled {
-		if len(rep.Stages) != 7 || rep.Skipped["dense"] == "" || rep.Dense != nil || rep.Mesh.Source != "sparse" {
+		if len(rep.Stages) != 8 || rep.Skipped["dense"] == "" || rep.Dense != nil || rep.Mesh.Source != "sparse" {
 			t.Errorf("--dense=false: report %+v", rep)
 		}
-		files, stages = []string{"sparse.ply", "mesh.ply"}, "[7/7] model"
-	} else if len(rep.Stages) != 8 || rep.Units != "mm" || rep.Outputs["stl"] != "model.stl" || rep.Outputs["3mf"] != "model.3mf" ||
+		files, stages = []string{"sparse.ply", "mesh.ply"}, "[8/8] cad"
+	} else if len(rep.Stages) != 9 || rep.Units != "mm" || rep.Outputs["stl"] != "model.stl" || rep.Outputs["3mf"] != "model.3mf" ||
 		rep.Model.Failed != "" || !rep.Model.Watertight || !strings.Contains(out.String(), " mm, volume ") ||
 		rep.Skipped["dense"] != "" || rep.Dense == nil || rep.Dense.Backend != local.DenseMVS || rep.Dense.Points == 0 ||
-		rep.Outputs["dense"] != "dense.ply" || rep.Mesh.Source != "dense" || !strings.Contains(out.String(), "Dense points: ") {
+		rep.Outputs["dense"] != "dense.ply" || rep.Mesh.Source != "dense" || !strings.Contains(out.String(), "Dense points: ") ||
+		rep.Outputs["step"] != "model.step" || rep.Cad == nil || rep.Cad.Faces == 0 || !rep.Cad.Faceted ||
+		math.Abs(rep.Cad.Volume-rep.Model.Volume) > 1e-6*math.Abs(rep.Model.Volume) || !strings.Contains(out.String(), "CAD: model.step, ") {
 		t.Errorf("dense: report %+v, summary %q", rep, out.String())
 	}
 	for _, f := range files {
@@ -335,7 +337,7 @@ func TestProcessWithoutMarkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range rep.Stages {
-		if st.Cached != (st.Name != "model") {
+		if st.Cached != (st.Name != "model" && st.Name != "cad") {
 			t.Errorf("stage %s: cached %v after --known-length", st.Name, st.Cached)
 		}
 	}

@@ -32,6 +32,7 @@ type Report struct {
 	Mesh            *MeshSummary           `json:"mesh,omitempty"`
 	Scale           *ScaleSummary          `json:"scale,omitempty"`
 	Model           *ModelSummary          `json:"model,omitempty"`
+	Cad             *CadSummary            `json:"cad,omitempty"`
 	Backend         string                 `json:"backend"`
 	GPU             bool                   `json:"gpu"`
 	Colmap          string                 `json:"colmap"`
@@ -45,7 +46,7 @@ type Report struct {
 	// units and frame; report.json's scale.transform maps them to the
 	// model's.
 	Units   string            `json:"units"`
-	Outputs map[string]string `json:"outputs"` // "sparse", "dense", "mesh", "stl", "3mf", "ply" (later "step") → file in OUT
+	Outputs map[string]string `json:"outputs"` // "sparse", "dense", "mesh", "stl", "3mf", "ply", "step" → file in OUT
 	Seconds float64           `json:"seconds"`
 }
 
@@ -138,6 +139,13 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 	for k, why := range rep.Model.Skipped {
 		rep.Skipped[k] = why
 	}
+	rep.Cad = new(CadSummary)
+	if err := readJSON(filepath.Join(stage("cad"), "cad.json"), rep.Cad); err != nil {
+		return nil, err
+	}
+	if rep.Cad.Skipped != "" {
+		rep.Skipped["step"] = rep.Cad.Skipped
+	}
 	for _, f := range []struct{ key, stage, file string }{
 		{"sparse", "mapping", "sparse.ply"},
 		{"dense", "dense", "dense.ply"},
@@ -145,6 +153,7 @@ func Run(ctx context.Context, bin *colmap.Binary, j Job) (*Report, error) {
 		{"stl", "model", "model.stl"},
 		{"3mf", "model", "model.3mf"},
 		{"ply", "model", "model.ply"},
+		{"step", "cad", "model.step"},
 	} {
 		if rep.Skipped[f.key] != "" {
 			os.Remove(filepath.Join(j.Out, f.file)) // from an earlier run that made it

@@ -133,8 +133,8 @@ func Stages(bin *colmap.Binary, photos []string, o Options) []pipeline.Stage {
 		Run: func(ctx context.Context, env *pipeline.Env) error {
 			return meshStage(ctx, env, bin, dense)
 		}})
-	// The two stages below depend only on the photos and the cameras (scale)
-	// and on the mesh (model), but come last: a stage's cache key chains
+	// The stages below depend only on the photos and the cameras (scale)
+	// and on the mesh (model, and cad on the model), but come last: a stage's cache key chains
 	// those before it, and a change to them must not run the dense stage
 	// again.
 	return append(stages,
@@ -150,6 +150,11 @@ func Stages(bin *colmap.Binary, photos []string, o Options) []pipeline.Stage {
 			Outputs: []string{"model.json"},
 			Run: func(ctx context.Context, env *pipeline.Env) error {
 				return modelStage(ctx, env, bin, o.Model, o.Preset.MaxSide)
+			}},
+		// cad: the part as a STEP solid (faceted until primitives are fitted).
+		pipeline.Stage{Name: "cad", Options: map[string]any{"version": cadVersion}, Outputs: []string{"cad.json"},
+			Run: func(ctx context.Context, env *pipeline.Env) error {
+				return cadStage(ctx, env)
 			}})
 }
 
