@@ -142,8 +142,11 @@ func Find(ctx context.Context, m *geom.Mesh, views []*mvs.View, opts *Options) (
 		return nil, ErrFewViews
 	}
 	for _, v := range views {
-		if err := checkView(v); err != nil {
-			return nil, err
+		if v == nil {
+			return nil, errors.New("holes: a nil photo")
+		}
+		if err := v.Check(); err != nil {
+			return nil, fmt.Errorf("holes: %w", err)
 		}
 	}
 	rep := &Report{Views: len(views)}
@@ -175,28 +178,6 @@ func Find(ctx context.Context, m *geom.Mesh, views []*mvs.View, opts *Options) (
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
-}
-
-// checkView reports a photo the check cannot read.
-func checkView(v *mvs.View) error {
-	switch {
-	case v == nil:
-		return errors.New("holes: a nil photo")
-	case v.W < 2 || v.H < 2 || len(v.Gray) != v.W*v.H:
-		return fmt.Errorf("holes: photo %q: %d grey values for %d×%d pixels", v.Name, len(v.Gray), v.W, v.H)
-	case !(v.K[0] > 0 && v.K[1] > 0) || !finite(v.K[:]...) || !finite(v.R[:]...) || !finite(v.T[:]...):
-		return fmt.Errorf("holes: photo %q: invalid camera", v.Name)
-	}
-	return nil
-}
-
-func finite(xs ...float64) bool {
-	for _, x := range xs {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // footprint returns the median size, in world units, of a photo pixel on

@@ -62,7 +62,7 @@ func EstimateDepth(ctx context.Context, ref int, views []*View, sources []int, n
 		if i < 0 || i >= len(views) || views[i] == nil {
 			return nil, fmt.Errorf("mvs: view %d of %d is missing", i, len(views))
 		}
-		if err := views[i].check(); err != nil {
+		if err := views[i].Check(); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +217,7 @@ func newEstimator(ref int, views []*View, sources []int, near, far float64, o *O
 		return nil, fmt.Errorf("mvs: reference view %d of %d", ref, len(views))
 	}
 	rv := views[ref]
-	if err := rv.check(); err != nil {
+	if err := rv.Check(); err != nil {
 		return nil, err
 	}
 	if len(sources) == 0 {
@@ -252,7 +252,7 @@ func newEstimator(ref int, views []*View, sources []int, near, far float64, o *O
 			return nil, fmt.Errorf("mvs: view %q: bad source view %d", rv.Name, s)
 		}
 		sv := views[s]
-		if err := sv.check(); err != nil {
+		if err := sv.Check(); err != nil {
 			return nil, err
 		}
 		e.src = append(e.src, newSource(rv, sv))

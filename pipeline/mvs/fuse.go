@@ -37,7 +37,7 @@ func Fuse(ctx context.Context, views []*View, maps []*DepthMap, neighbors [][]in
 			continue
 		}
 		v := views[i]
-		if err := v.check(); err != nil {
+		if err := v.Check(); err != nil {
 			return nil, err
 		}
 		if m.W != v.W || m.H != v.H || len(m.Depth) != v.W*v.H || len(m.Normal) != 3*v.W*v.H {

@@ -263,7 +263,7 @@ func loadView(workspace string, im *colmap.Image, cam *colmap.Camera, maxSize in
 	}
 	v.W, v.H = b.Dx(), b.Dy()
 	v.Gray, v.RGB = pixels(img)
-	if err := v.check(); err != nil {
+	if err := v.Check(); err != nil {
 		return nil, err
 	}
 	return v.Scaled(maxSize), nil

@@ -23,8 +23,8 @@ type View struct {
 	RGB  []uint8   // 3·W·H, row by row; nil for a grey image
 }
 
-// check reports a view whose sizes or numbers are unusable.
-func (v *View) check() error {
+// Check reports a view whose sizes or numbers are unusable.
+func (v *View) Check() error {
 	switch {
 	case v.W < 1 || v.H < 1:
 		return fmt.Errorf("mvs: view %q: size %d×%d", v.Name, v.W, v.H)

@@ -67,7 +67,7 @@ func TestScaled(t *testing.T) {
 	if h.W != 64 || h.H != 48 {
 		t.Fatalf("Scaled(64) of %d×%d = %d×%d, want 64×48", v.W, v.H, h.W, h.H)
 	}
-	if err := h.check(); err != nil {
+	if err := h.Check(); err != nil {
 		t.Fatal(err)
 	}
 	// A world point projects to the same place, in proportion.
