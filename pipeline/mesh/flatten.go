@@ -69,8 +69,12 @@ type FlattenReport struct {
 	OnCorner int `json:"on_corner"`
 	Kept     int `json:"kept"`
 	// Clipped counts the planes vertices just outside them, beside their
-	// faces, were brought onto (see Flatten).
-	Clipped int `json:"clipped"`
+	// faces, were brought onto (see Flatten). ClippedBack counts the
+	// vertices whose whole move would have turned a face over that were
+	// only brought back inside the planes they stood out of (counted in
+	// OnPlane too).
+	Clipped     int `json:"clipped"`
+	ClippedBack int `json:"clipped_back,omitempty"`
 	// Slivers counts the faces left without area that Isolate contracted
 	// afterwards (see collapseSlivers).
 	Slivers int `json:"slivers,omitempty"`
@@ -154,21 +158,15 @@ func Flatten(ctx context.Context, m *geom.Mesh, opts *FlattenOptions) (*geom.Mes
 		out.Vertices[v] = q
 		moved[v] = int8(k)
 	}
-	// Undo the moves that turn a face over, until none does. A face
-	// squashed to (nearly) nothing is not turned over: that is a rounded
-	// edge collapsing onto the line where its planes meet, and Repair
-	// drops such slivers.
+	// Undo the moves that turn a face over (see turnsOver), until none
+	// does.
 	for range 4 {
 		undone := 0
 		for f, t := range m.Faces {
 			if moved[t[0]] == 0 && moved[t[1]] == 0 && moved[t[2]] == 0 {
 				continue // as it was: nothing to turn over
 			}
-			a, b, c := corners(m, f)
-			before := r3.Cross(r3.Sub(b, a), r3.Sub(c, a))
-			a2, b2, c2 := corners(out, f)
-			after := r3.Cross(r3.Sub(b2, a2), r3.Sub(c2, a2))
-			if r3.Dot(before, after) > 0 || r3.Norm(before) == 0 || r3.Norm(after) < 0.1*r3.Norm(before) {
+			if !turnsOver(m, out, f) {
 				continue
 			}
 			for _, v := range m.Faces[f] {
@@ -181,6 +179,40 @@ func Flatten(ctx context.Context, m *geom.Mesh, opts *FlattenOptions) (*geom.Mes
 		}
 		if undone == 0 {
 			break
+		}
+	}
+	// A vertex whose whole move turned a face over may still stand out of
+	// a plane (a lip along the top of a wall): it is brought back just
+	// inside the planes it stands out of, a shorter move along their
+	// normals, where that turns nothing over.
+	var faces [][]int32
+	for v, k := range moved {
+		if k != 0 || len(around[v]) == 0 {
+			continue
+		}
+		p := m.Vertices[v]
+		q, outside := p, false
+		for _, r := range around[v] {
+			if d := planes[r].dist(q); d > 0 {
+				q, outside = r3.Sub(q, r3.Scale(d, planes[r].n)), true
+			}
+		}
+		if !outside || r3.Norm(r3.Sub(q, p)) > o.Tolerance {
+			continue
+		}
+		if faces == nil {
+			faces = vertexFaces(m)
+		}
+		out.Vertices[v] = q
+		for _, f := range faces[v] {
+			if turnsOver(m, out, int(f)) {
+				out.Vertices[v] = p
+				break
+			}
+		}
+		if out.Vertices[v] != p {
+			moved[v] = 1
+			rep.ClippedBack++
 		}
 	}
 	for v, k := range moved {
@@ -200,6 +232,29 @@ func Flatten(ctx context.Context, m *geom.Mesh, opts *FlattenOptions) (*geom.Mes
 		rep.MaxMove = math.Max(rep.MaxMove, r3.Norm(r3.Sub(out.Vertices[v], m.Vertices[v])))
 	}
 	return out, rep, nil
+}
+
+// turnsOver reports whether face f of m faces the other way in out (the
+// same faces over moved vertices). A face squashed to (nearly) nothing is
+// not turned over: that is a rounded edge collapsing onto the line where
+// its planes meet, and Repair drops such slivers.
+func turnsOver(m, out *geom.Mesh, f int) bool {
+	a, b, c := corners(m, f)
+	before := r3.Cross(r3.Sub(b, a), r3.Sub(c, a))
+	a2, b2, c2 := corners(out, f)
+	after := r3.Cross(r3.Sub(b2, a2), r3.Sub(c2, a2))
+	return !(r3.Dot(before, after) > 0 || r3.Norm(before) == 0 || r3.Norm(after) < 0.1*r3.Norm(before))
+}
+
+// vertexFaces returns the faces around each vertex.
+func vertexFaces(m *geom.Mesh) [][]int32 {
+	out := make([][]int32, len(m.Vertices))
+	for f, t := range m.Faces {
+		for _, v := range t {
+			out[v] = append(out[v], int32(f))
+		}
+	}
+	return out
 }
 
 // plane is n·x = d with |n| = 1.
