@@ -26,11 +26,22 @@ type FlattenOptions struct {
 	// MinShare is the least share of the mesh's area a plane must cover
 	// to be kept (default 0.02: 2 %).
 	MinShare float64
+	// Up, when set, is the direction the part stands up along (the mat's
+	// normal): planes within SquareDeg (default 2°) of level or of upright
+	// are made exactly so, the walls and top of a part standing on a mat
+	// being almost always square to it, and a reconstructed wall leaning
+	// a degree or two.
+	Up        r3.Vec
+	SquareDeg float64
 }
 
 func (o *FlattenOptions) resolved(m *geom.Mesh) FlattenOptions {
-	r := FlattenOptions{MaxAngle: 20, MinShare: 0.02}
+	r := FlattenOptions{MaxAngle: 20, MinShare: 0.02, SquareDeg: 2}
 	if o != nil {
+		r.Up = o.Up
+		if o.SquareDeg > 0 {
+			r.SquareDeg = o.SquareDeg
+		}
 		if o.MaxAngle > 0 {
 			r.MaxAngle = o.MaxAngle
 		}
@@ -185,7 +196,10 @@ func Flatten(ctx context.Context, m *geom.Mesh, opts *FlattenOptions) (*geom.Mes
 	// a plane (a lip along the top of a wall): it is brought back just
 	// inside the planes it stands out of, a shorter move along their
 	// normals, where that turns nothing over.
-	var faces [][]int32
+	// All at once, then undone where they turn a face over, as above: a
+	// bump is several vertices, and one brought in alone may fold the
+	// faces it shares with the others.
+	var back []int
 	for v, k := range moved {
 		if k != 0 || len(around[v]) == 0 {
 			continue
@@ -200,19 +214,34 @@ func Flatten(ctx context.Context, m *geom.Mesh, opts *FlattenOptions) (*geom.Mes
 		if !outside || r3.Norm(r3.Sub(q, p)) > o.Tolerance {
 			continue
 		}
-		if faces == nil {
-			faces = vertexFaces(m)
-		}
 		out.Vertices[v] = q
-		for _, f := range faces[v] {
-			if turnsOver(m, out, int(f)) {
-				out.Vertices[v] = p
+		back = append(back, v)
+	}
+	if len(back) > 0 {
+		faces := vertexFaces(m)
+		for range 4 {
+			undone := 0
+			for _, v := range back {
+				if out.Vertices[v] == m.Vertices[v] {
+					continue
+				}
+				for _, f := range faces[v] {
+					if turnsOver(m, out, int(f)) {
+						out.Vertices[v] = m.Vertices[v]
+						undone++
+						break
+					}
+				}
+			}
+			if undone == 0 {
 				break
 			}
 		}
-		if out.Vertices[v] != p {
-			moved[v] = 1
-			rep.ClippedBack++
+		for _, v := range back {
+			if out.Vertices[v] != m.Vertices[v] {
+				moved[v] = 1
+				rep.ClippedBack++
+			}
 		}
 	}
 	for v, k := range moved {
@@ -232,6 +261,32 @@ func Flatten(ctx context.Context, m *geom.Mesh, opts *FlattenOptions) (*geom.Mes
 		rep.MaxMove = math.Max(rep.MaxMove, r3.Norm(r3.Sub(out.Vertices[v], m.Vertices[v])))
 	}
 	return out, rep, nil
+}
+
+// square returns plane pl made exactly level or upright with respect to
+// up when it is within deg of that, through its faces' area-weighted
+// centroid; pl itself otherwise.
+func square(m *geom.Mesh, faces []int32, area []float64, pl plane, up r3.Vec, deg float64) plane {
+	c := r3.Dot(pl.n, up)
+	var n r3.Vec
+	switch {
+	case math.Abs(c) >= math.Cos(deg*math.Pi/180):
+		n = r3.Scale(math.Copysign(1, c), up)
+	case math.Abs(c) <= math.Sin(deg*math.Pi/180):
+		n = r3.Unit(r3.Sub(pl.n, r3.Scale(c, up)))
+	default:
+		return pl
+	}
+	var sw, sd float64
+	for _, f := range faces {
+		a, b, cc := corners(m, int(f))
+		sw += area[f]
+		sd += area[f] * r3.Dot(n, r3.Scale(1.0/3, r3.Add(a, r3.Add(b, cc))))
+	}
+	if !(sw > 0) {
+		return pl
+	}
+	return plane{n: n, d: sd / sw}
 }
 
 // turnsOver reports whether face f of m faces the other way in out (the
@@ -432,6 +487,9 @@ func growPlanes(ctx context.Context, m *geom.Mesh, o *FlattenOptions, rep *Flatt
 			}
 			rep.Curved++
 			continue
+		}
+		if o.Up != (r3.Vec{}) {
+			pl = square(m, members, area, pl, r3.Unit(o.Up), o.SquareDeg)
 		}
 		planes = append(planes, pl)
 		var ss float64

@@ -220,3 +220,47 @@ func BenchmarkFlatten1M(b *testing.B) {
 		}
 	}
 }
+
+// TestFlattenSquares: a wall reconstructed leaning 1° is made upright
+// when Flatten knows which way is up, and left leaning when it does not.
+func TestFlattenSquares(t *testing.T) {
+	m := cellBox(geom.Vec{X: 80, Y: 40, Z: 12}, 0.5)
+	lean := math.Tan(math.Pi / 180)
+	for i, p := range m.Vertices {
+		if p.X == 80 {
+			m.Vertices[i].X += lean * (6 - p.Z) // x = 80.1 at the foot, 79.9 at the top
+		}
+	}
+	wall := func(rep *FlattenReport) FlatPlane {
+		for _, p := range rep.Planes {
+			if p.Normal[0] > 0.9 {
+				return p
+			}
+		}
+		t.Fatalf("no x wall among %+v", rep.Planes)
+		return FlatPlane{}
+	}
+	_, rep, err := Flatten(context.Background(), m, &FlattenOptions{Tolerance: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := wall(rep); math.Abs(w.Normal[2]) < 0.5*math.Sin(math.Pi/180) {
+		t.Errorf("without Up the wall's normal %v should lean as the wall does", w.Normal)
+	}
+	out, rep, err := Flatten(context.Background(), m, &FlattenOptions{Tolerance: 1, Up: geom.Vec{Z: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := wall(rep)
+	if w.Normal[2] != 0 || math.Abs(w.Offset-80) > 1e-9 {
+		t.Errorf("with Up the wall is %+v, want upright at x = 80", w)
+	}
+	for _, p := range rep.Planes {
+		if n := p.Normal; n[2] != 0 && math.Abs(n[2]) != 1 {
+			t.Errorf("plane %+v neither upright nor level", p)
+		}
+	}
+	if b := out.Bounds(); math.Abs(b.Max.X-80) > 1e-9 {
+		t.Errorf("the wall's vertices reach x = %.4f, want 80", b.Max.X)
+	}
+}

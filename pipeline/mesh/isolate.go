@@ -205,7 +205,13 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 		}
 	}
 	if opt.Flatten != nil {
-		flat, frep, err := Flatten(ctx, &geom.Mesh{Vertices: verts, Faces: faces}, opt.Flatten)
+		// The part stands on z = 0: walls and tops square to it are made
+		// exactly so.
+		fo := *opt.Flatten
+		if fo.Up == (geom.Vec{}) {
+			fo.Up = geom.Vec{Z: 1}
+		}
+		flat, frep, err := Flatten(ctx, &geom.Mesh{Vertices: verts, Faces: faces}, &fo)
 		if err != nil {
 			return nil, nil, fmt.Errorf("isolate: %w", err)
 		}
