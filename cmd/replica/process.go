@@ -18,7 +18,7 @@ import (
 )
 
 func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("process", stderr, "DIR --out OUT [--quality draft|standard|high] [--backend auto|local] [--known-length MM] [--max-triangles N] [--flatten=false]")
+	fs := newFlagSet("process", stderr, "DIR --out OUT [--quality draft|standard|high] [--backend auto|local] [--known-length MM] [--max-triangles N] [--flatten=false] [--holes=false]")
 	out := fs.String("out", "", "output folder (created; reruns reuse what it holds)")
 	quality := fs.String("quality", "standard", "quality preset: draft, standard or high")
 	backend := fs.String("backend", "auto", "where to reconstruct: auto or local (cloud comes later)")

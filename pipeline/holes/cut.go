@@ -33,7 +33,8 @@ func Cut(ctx context.Context, m *geom.Mesh, holes []Hole) (*geom.Mesh, *CutRepor
 		all = append(all, &holes[k])
 	}
 	rep := &CutReport{}
-	out, failed, removed, added := cutAll(m, all)
+	nb, edge := edgeMap(m), mesh.MedianEdge(m)
+	out, failed, removed, added := cutAll(m, all, nb, edge)
 	if len(failed) == 0 {
 		rep.Cut, rep.Removed, rep.Added = len(all), removed, added
 		return out, rep, nil
@@ -44,7 +45,7 @@ func Cut(ctx context.Context, m *geom.Mesh, holes []Hole) (*geom.Mesh, *CutRepor
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		o, f, r, a := cutAll(m, append(slices.Clone(ok), h))
+		o, f, r, a := cutAll(m, append(slices.Clone(ok), h), nb, edge)
 		if len(f) > 0 {
 			why := f[h]
 			if why == "" {
@@ -63,7 +64,8 @@ func Cut(ctx context.Context, m *geom.Mesh, holes []Hole) (*geom.Mesh, *CutRepor
 	return out, rep, nil
 }
 
-// cutAll cuts every hole of todo into m, or says which cannot be cut.
+// cutAll cuts every hole of todo into m (its face neighbours nb and median
+// edge length edge), or says which cannot be cut.
 //
 // The faces a hole takes away are those of the prism its outline sweeps
 // along its axis through the part, bar other flat faces: the surface
@@ -71,7 +73,7 @@ func Cut(ctx context.Context, m *geom.Mesh, holes []Hole) (*geom.Mesh, *CutRepor
 // opens in or runs out of is triangulated afresh, with the holes' outlines
 // as holes in it; what is left of the faces taken away must be bounded by
 // those flat faces' outlines alone, or the hole is not cut.
-func cutAll(m *geom.Mesh, todo []*Hole) (out *geom.Mesh, failed map[*Hole]string, removed, added int) {
+func cutAll(m *geom.Mesh, todo []*Hole, nb [][3]int32, edge float64) (out *geom.Mesh, failed map[*Hole]string, removed, added int) {
 	failed = map[*Hole]string{}
 	verts := append([]r3.Vec(nil), m.Vertices...)
 	var faces [][3]int32
@@ -141,7 +143,6 @@ func cutAll(m *geom.Mesh, todo []*Hole) (out *geom.Mesh, failed map[*Hole]string
 	}
 	// The prism reaches a little past the outline: the mesher may have
 	// laid a little of the walls, which the new walls replace.
-	edge := medianEdge(m)
 	for _, h := range todo {
 		r := h.top
 		u, v := r.axes()
@@ -164,7 +165,6 @@ func cutAll(m *geom.Mesh, todo []*Hole) (out *geom.Mesh, failed map[*Hole]string
 		}
 	}
 	// What bounds them, loop by loop, each on one of those flat faces.
-	nb := edgeMap(m)
 	next := map[int32]int32{}
 	for f, t := range m.Faces {
 		if !gone[f] {
@@ -260,7 +260,7 @@ func cutAll(m *geom.Mesh, todo []*Hole) (out *geom.Mesh, failed map[*Hole]string
 		}
 		faces = append(faces, t)
 	}
-	return compact(&geom.Mesh{Vertices: verts, Faces: faces}), nil, removed, added
+	return mesh.Compact(&geom.Mesh{Vertices: verts, Faces: faces}), nil, removed, added
 }
 
 // blame says every hole of hs failed for why.
@@ -340,7 +340,7 @@ func chains(next map[int32]int32) ([][]int32, error) {
 	for a := range next {
 		starts = append(starts, a)
 	}
-	sortInt32(starts)
+	slices.Sort(starts)
 	var loops [][]int32
 	for _, s := range starts {
 		if seen[s] {
@@ -362,31 +362,4 @@ func chains(next map[int32]int32) ([][]int32, error) {
 		loops = append(loops, l)
 	}
 	return loops, nil
-}
-
-func sortInt32(xs []int32) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
-}
-
-// compact drops vertices no face uses.
-func compact(m *geom.Mesh) *geom.Mesh {
-	idx := make([]int32, len(m.Vertices))
-	for i := range idx {
-		idx[i] = -1
-	}
-	out := &geom.Mesh{Faces: make([][3]int32, len(m.Faces))}
-	for f, t := range m.Faces {
-		for k, v := range t {
-			if idx[v] < 0 {
-				idx[v] = int32(len(out.Vertices))
-				out.Vertices = append(out.Vertices, m.Vertices[v])
-			}
-			out.Faces[f][k] = idx[v]
-		}
-	}
-	return out
 }

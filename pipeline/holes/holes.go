@@ -36,6 +36,7 @@ import (
 	"gonum.org/v1/gonum/spatial/r3"
 
 	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/mesh"
 	"github.com/replica3d/replica/pipeline/mvs"
 )
 
@@ -160,7 +161,7 @@ func Find(ctx context.Context, m *geom.Mesh, views []*mvs.View, opts *Options) (
 	}
 	progress(0.2)
 	nb := edgeMap(m)
-	edge := medianEdge(m)
+	edge := mesh.MedianEdge(m)
 	regions, err := flatRegions(ctx, m, nb, 0.05*edge, minShare*m.Area())
 	if err != nil {
 		return nil, err
@@ -403,18 +404,6 @@ func median(xs []float64) float64 {
 		return xs[n/2]
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
-func medianEdge(m *geom.Mesh) float64 {
-	var ls []float64
-	stride := max(1, len(m.Faces)/20000)
-	for f := 0; f < len(m.Faces); f += stride {
-		t := m.Faces[f]
-		for k := range 3 {
-			ls = append(ls, r3.Norm(r3.Sub(m.Vertices[t[k]], m.Vertices[t[(k+1)%3]])))
-		}
-	}
-	return median(ls)
 }
 
 // parallel calls f(0…n−1) on up to workers goroutines.

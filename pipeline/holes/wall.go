@@ -80,7 +80,7 @@ func (r *region) hole(m *geom.Mesh, b []int32, state []uint8, score []float32, r
 	thick := hits[len(hits)-1].t
 	for _, x := range hits {
 		for _, e := range regions {
-			if e != r && r3.Dot(e.n, r.n) < -math.Cos(3*math.Pi/180) && contains(e.faces, x.f) {
+			if e != r && r3.Dot(e.n, r.n) < -math.Cos(3*math.Pi/180) && slices.Contains(e.faces, x.f) {
 				exit = e
 				break
 			}
@@ -163,15 +163,6 @@ func (r *region) hole(m *geom.Mesh, b []int32, state []uint8, score []float32, r
 		}
 	}
 	return h, ""
-}
-
-func contains(fs []int32, f int32) bool {
-	for _, g := range fs {
-		if g == f {
-			return true
-		}
-	}
-	return false
 }
 
 // walls checks the walls of hole h (outline ol on face r) in bands down

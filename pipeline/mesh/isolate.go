@@ -805,6 +805,9 @@ func (h *earHeap) pop() earItem {
 	}
 }
 
+// Compact returns m without the vertices no face uses, faces renumbered.
+func Compact(m *geom.Mesh) *geom.Mesh { return compact(m.Vertices, m.Faces) }
+
 // compact returns the mesh of faces over the vertices they use.
 func compact(verts []geom.Vec, faces [][3]int32) *geom.Mesh {
 	remap := make([]int32, len(verts))
