@@ -36,14 +36,22 @@ var ErrUnsupportedFace = errors.New("cad: face not supported by the tessellator"
 //
 // Other faces give an error that wraps ErrUnsupportedFace.
 func Tessellate(s *Solid, tol float64) (*geom.Mesh, error) {
+	m, _, err := TessellateFaces(s, tol)
+	return m, err
+}
+
+// TessellateFaces is Tessellate that also says which face of s each
+// triangle of the mesh comes from: faces[i] indexes s.Faces for the mesh's
+// triangle i. The preview colours the faces by their surfaces with it.
+func TessellateFaces(s *Solid, tol float64) (m *geom.Mesh, faces []int32, err error) {
 	if !(tol > 0) || math.IsInf(tol, 0) {
-		return nil, fmt.Errorf("cad: tessellation tolerance %v, want positive and finite", tol)
+		return nil, nil, fmt.Errorf("cad: tessellation tolerance %v, want positive and finite", tol)
 	}
 	if s == nil {
-		return nil, errors.New("cad: no solid to tessellate")
+		return nil, nil, errors.New("cad: no solid to tessellate")
 	}
 	if err := s.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := &tessellator{s: s, tol: tol, m: &geom.Mesh{Vertices: slices.Clone(s.Vertices)}}
 	t.samples = make([][]int32, len(s.Edges))
@@ -52,6 +60,7 @@ func Tessellate(s *Solid, tol float64) (*geom.Mesh, error) {
 	}
 	for i, f := range s.Faces {
 		var err error
+		before := len(t.m.Faces)
 		switch g := f.Surface.(type) {
 		case *Plane:
 			err = t.plane(f, g)
@@ -65,10 +74,13 @@ func Tessellate(s *Solid, tol float64) (*geom.Mesh, error) {
 			err = fmt.Errorf("%w: surface %T", ErrUnsupportedFace, f.Surface)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cad: tessellate face %d: %w", i, err)
+			return nil, nil, fmt.Errorf("cad: tessellate face %d: %w", i, err)
+		}
+		for range len(t.m.Faces) - before {
+			faces = append(faces, int32(i))
 		}
 	}
-	return t.m, nil
+	return t.m, faces, nil
 }
 
 type tessellator struct {

@@ -29,8 +29,12 @@ type CadSummary struct {
 	Surfaces map[string]int `json:"surfaces"`
 	// Faceted is true while the solid is made of the model's flat facets
 	// alone (no cylinders, cones or spheres fitted).
-	Faceted bool    `json:"faceted"`
-	Volume  float64 `json:"volume"` // of the solid, in Units³
+	Faceted bool `json:"faceted"`
+	// Features lists what was fitted, for people, one line each, the
+	// most telling first: "2 holes Ø8.0 mm", "6 planes", "1 cylinder
+	// Ø30.0 mm". Empty for a faceted solid.
+	Features []string `json:"features,omitempty"`
+	Volume   float64  `json:"volume"` // of the solid, in Units³
 	// Units are the model's: the STEP states millimetres, which are
 	// COLMAP's arbitrary units when this is "model".
 	Units   string  `json:"units,omitempty"`
