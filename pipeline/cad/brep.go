@@ -88,11 +88,20 @@ func (*Sphere) isSurface()   {}
 //
 // A face on a closed surface may use an edge twice, once in each direction:
 // the seam of a cylindrical face running between its two boundary circles.
+//
+// Freeform marks a face that stands for part of the freeform remainder, a
+// flat facet of the mesh, rather than a surface fitted to the part; it is
+// written as the face's name, FreeformName, so the preview can tell them
+// apart after reading the STEP back.
 type Face struct {
 	Surface   Surface
 	Bounds    [][]OrientedEdge
 	SameSense bool
+	Freeform  bool
 }
+
+// FreeformName is the STEP name of a Freeform face.
+const FreeformName = "freeform"
 
 // OrientedEdge is a use of Solid.Edges[Edge], from V0 to V1 when Forward
 // and from V1 to V0 otherwise.

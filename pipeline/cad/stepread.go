@@ -285,7 +285,8 @@ func (rd *stepReader) solid() (*Solid, error) {
 			loops[0], loops[outer] = loops[outer], loops[0]
 		}
 		faceUses = append(faceUses, loops)
-		s.Faces = append(s.Faces, Face{Surface: sf, SameSense: same})
+		free := len(attrs) > 0 && attrs[0].kind == valString && attrs[0].s == FreeformName
+		s.Faces = append(s.Faces, Face{Surface: sf, SameSense: same, Freeform: free})
 	}
 
 	// Number vertices and edges in order of instance number.

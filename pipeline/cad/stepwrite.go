@@ -146,7 +146,11 @@ func WriteSTEPWith(w io.Writer, s *Solid, opts *WriteOptions) error {
 			}
 			bounds[j] = sw.add("%s('',#%d,.T.)", kind, el)
 		}
-		faces[i] = sw.add("ADVANCED_FACE('',%s,#%d,%s)", refList(bounds), surface, stepBool(f.SameSense))
+		fname := "''"
+		if f.Freeform {
+			fname = stepString(FreeformName)
+		}
+		faces[i] = sw.add("ADVANCED_FACE(%s,%s,#%d,%s)", fname, refList(bounds), surface, stepBool(f.SameSense))
 	}
 	shell := sw.add("CLOSED_SHELL('',%s)", refList(faces))
 	brep := sw.add("MANIFOLD_SOLID_BREP(%s,#%d)", name, shell)
