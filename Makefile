@@ -9,7 +9,7 @@ OUT ?= out
 # Debian packages the build, tests and demo need. Keep in sync with the README.
 DEB_PKGS := colmap libgl1-mesa-dev xorg-dev pkg-config gcc xvfb imagemagick \
 	libimage-exiftool-perl admesh prusa-slicer poppler-utils time \
-	occt-draw libocct-draw-dev libocct-data-exchange-dev
+	occt-draw libocct-draw-dev libocct-data-exchange-dev freecad-python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 60s
