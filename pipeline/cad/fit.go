@@ -223,6 +223,7 @@ func (f *fitter) run() ([]Primitive, []int32, *FitReport, error) {
 	}
 	f.prog(0.8)
 	for range 2 {
+		f.merge()
 		if err := f.regrow(); err != nil {
 			return nil, nil, nil, err
 		}
@@ -575,6 +576,57 @@ func (f *fitter) largestComponent(idx []int32) []int32 {
 // connected region, makes further regions of MinPoints or more primitives
 // of their own, drops primitives left under MinPoints, and refines every
 // shape on its new points.
+// merge drops every shape most of whose points (mergeShare of them) fit a
+// larger one too: one surface found twice. On a noisy mesh the first
+// cylinder found takes the points within ε of it, and the noise's tails,
+// left over, make a second one 0.05 mm wider on the same axis, and a third
+// narrower; a short wide cylinder is found again as a sphere. Region
+// growing would then deal the surface's points out among them by noise.
+// The shapes are compared on up to 500 of each one's points.
+func (f *fitter) merge() {
+	members := make([][]int32, len(f.shapes))
+	for i, k := range f.label {
+		if k >= 0 {
+			members[k] = append(members[k], int32(i))
+		}
+	}
+	order := make([]int, len(f.shapes))
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(members[order[a]]) > len(members[order[b]]) })
+	var keep []shape
+	for _, k := range order {
+		idx := members[k]
+		if len(idx) == 0 {
+			continue
+		}
+		step := max(1, len(idx)/500)
+		redundant := false
+		for j := range keep {
+			n, in := 0, 0
+			for s := 0; s < len(idx); s += step {
+				n++
+				if ok, _ := keep[j].fits(f.pts[idx[s]], f.nrm[idx[s]], f.eps, f.cosA); ok {
+					in++
+				}
+			}
+			if float64(in) >= mergeShare*float64(n) {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			keep = append(keep, f.shapes[k])
+		}
+	}
+	f.shapes = keep
+}
+
+// mergeShare is the share of a shape's points that must fit a larger shape
+// for merge to drop it.
+const mergeShare = 0.8
+
 func (f *fitter) regrow() error {
 	n := len(f.pts)
 	f.parallel(n, chunkSize, func(_, lo, hi int) {

@@ -1,0 +1,1160 @@
+package cad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"gonum.org/v1/gonum/spatial/r3"
+
+	"github.com/replica3d/replica/pipeline/geom"
+)
+
+// AssembleOptions tunes Assemble. A nil *AssembleOptions, and every zero
+// field, means the default.
+type AssembleOptions struct {
+	// Fit tunes the fitting of the surfaces; its Progress is replaced.
+	Fit *FitOptions
+	// Samples is how many points Fit gets, drawn from the mesh's surface
+	// evenly by area, each with its triangle's normal. Zero means as many
+	// as the mesh has triangles, at least 50,000 and at most 400,000:
+	// enough that a feature of 0.5 % of the surface gets a few hundred.
+	Samples int
+	// Progress, if not nil, is called with the share of the work done,
+	// from 0 to 1, from the goroutine that called Assemble.
+	Progress func(float64)
+}
+
+// AssembleReport says what Assemble made.
+type AssembleReport struct {
+	Fit      *FitReport     // nil when nothing was fitted
+	Faces    int            // faces of the solid
+	Fitted   int            // faces on fitted surfaces
+	Freeform int            // flat facets standing for the freeform remainder
+	Surfaces map[string]int // fitted faces by surface: "plane", "cylinder", "cone", "sphere"
+	// Features lists what was fitted, for people, one line each, the most
+	// telling first: "2 holes Ø8.0 mm", "6 planes".
+	Features []string
+	// Holes are the diameters of the fitted holes (cylinders the part's
+	// material surrounds), in mm, largest first.
+	Holes []float64
+	// Demoted counts triangles given up to facets because the solid could
+	// not be closed with them on their surfaces (see Assemble).
+	Demoted int
+	// Tolerance is the largest distance, in mm, of a vertex of the solid
+	// from a face it bounds or of an edge's mesh point from its curve: what
+	// the STEP should declare as its uncertainty.
+	Tolerance float64
+	// Faceted is true when the solid is FromMesh's, made of the mesh's flat
+	// facets alone; Note says why.
+	Faceted bool
+	Note    string
+	Seconds float64
+}
+
+// Assemble makes a solid with analytic faces from a closed triangle mesh
+// (the scaled, repaired model):
+//
+//  1. Points are drawn evenly over the mesh's surface with their
+//     triangles' normals, and Fit splits them into planes, cylinders, cones
+//     and spheres (efficient RANSAC, least squares, snapping).
+//  2. Each triangle takes the surface most of its points went to, if its
+//     corners lie within 1.5 ε of it and its normal within 30°; otherwise
+//     the best surface that passes that test, or none: freeform. Triangles
+//     surrounded by one surface they fit join it, and edge-connected
+//     triangles of one surface form a region; a region of fewer than three
+//     triangles goes to freeform.
+//  3. Every vertex is moved onto all the surfaces of the regions around it
+//     (Gauss–Newton from the vertex to the nearest point of their
+//     intersection): onto a plane, onto the line where two planes meet,
+//     onto the circle where a hole meets a face, onto a corner point.
+//  4. Each region becomes a face on its surface; each freeform triangle a
+//     flat face of its own, marked Freeform. Faces are bounded by the
+//     mesh's region boundaries, traced into loops and split into edges
+//     where a third face joins: two planes meet in a straight edge, a plane
+//     square to a cylinder's, cone's or sphere's axis (or two such surfaces
+//     on one axis) in a circle or an arc, and other pairs, and every edge of
+//     a facet, in straight pieces between the mesh's vertices, which lie on
+//     both faces. The mesh's topology is the solid's, so the shell is
+//     closed and manifold by construction.
+//
+// A region whose vertices cannot be brought onto its neighbours' surfaces
+// within 4 ε (surfaces that do not meet where the mesh says they do), or
+// whose move turns a facet over, is given up to facets and the rest
+// assembled again, at most six times; the report counts them. With no
+// surface fitted, or no valid solid after that, Assemble returns
+// FromMesh's faceted solid and says so in the report: a valid solid
+// always comes out of a watertight mesh.
+//
+// The mesh must be watertight, faces counter-clockwise seen from outside,
+// no zero-area triangle (ErrNotWatertight, ErrEmptyMesh otherwise).
+func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions) (*Solid, *AssembleReport, error) {
+	start := time.Now()
+	if o == nil {
+		o = &AssembleOptions{}
+	}
+	progress := func(float64) {}
+	if o.Progress != nil {
+		progress = o.Progress
+	}
+	if m == nil || len(m.Faces) == 0 {
+		return nil, nil, ErrEmptyMesh
+	}
+	if err := m.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("cad: invalid mesh: %w", err)
+	}
+	if t := m.Topology(); !t.Watertight() || t.CollapsedFaces > 0 {
+		return nil, nil, fmt.Errorf("%w: %d boundary edges, %d non-manifold edges, %d inconsistently oriented edges, %d collapsed faces",
+			ErrNotWatertight, t.BoundaryEdges, t.NonManifoldEdges, t.InconsistentEdges, t.CollapsedFaces)
+	}
+	a, err := newAssembler(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &AssembleReport{Surfaces: map[string]int{}}
+	faceted := func(why string) (*Solid, *AssembleReport, error) {
+		s, err := FromMesh(m, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Faceted, rep.Note = true, why
+		rep.Faces, rep.Fitted, rep.Freeform = len(s.Faces), 0, len(s.Faces)
+		rep.Surfaces, rep.Features, rep.Holes = map[string]int{}, nil, nil
+		rep.Tolerance = 0
+		rep.Seconds = time.Since(start).Seconds()
+		progress(1)
+		return s, rep, nil
+	}
+
+	n := o.Samples
+	if n <= 0 {
+		n = min(max(len(m.Faces), 50000), 400000)
+	}
+	pts, nrm, tri := a.sample(n, 1)
+	fo := FitOptions{}
+	if o.Fit != nil {
+		fo = *o.Fit
+	}
+	fo.Progress = func(x float64) { progress(0.8 * x) }
+	prims, _, frep, err := Fit(ctx, pts, nrm, &fo)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Fit = frep
+	if len(prims) == 0 {
+		return faceted("no plane, cylinder, cone or sphere recognised: the solid is the mesh's facets")
+	}
+	a.prims = make([]shape, len(prims))
+	a.surfaces = make([]Surface, len(prims))
+	for k, p := range prims {
+		a.prims[k] = shapeOf(p.Surface)
+		a.surfaces[k] = p.Surface
+	}
+	a.eps = frep.Epsilon
+	a.labelTriangles(prims, tri)
+	progress(0.85)
+	for round := 0; round < 7; round++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		a.regions()
+		if a.analytic == 0 {
+			return faceted("every fitted region had to be given up: the solid is the mesh's facets")
+		}
+		bad := a.snap()
+		if len(bad) == 0 {
+			s, err := a.build(name)
+			if err == nil {
+				err = s.Validate()
+			}
+			if err == nil {
+				a.report(s, rep)
+				rep.Seconds = time.Since(start).Seconds()
+				progress(1)
+				return s, rep, nil
+			}
+			if errors.Is(err, errBadRegion) {
+				bad = a.badVerts
+			} else {
+				return faceted(fmt.Sprintf("the fitted faces did not make a valid solid (%v): the solid is the mesh's facets", err))
+			}
+		}
+		if round == 6 {
+			break
+		}
+		rep.Demoted += a.demoteAround(bad)
+	}
+	return faceted("the fitted faces did not close into a valid solid: the solid is the mesh's facets")
+}
+
+// errBadRegion says build found boundaries it cannot make edges of; their
+// vertices are in assembler.badVerts.
+var errBadRegion = errors.New("cad: regions that cannot be bounded")
+
+// assembler holds a mesh on its way to a solid.
+type assembler struct {
+	m      *geom.Mesh
+	pos    []r3.Vec // vertex positions, moved by snap
+	normal []r3.Vec // unit triangle normals of the input
+	// vnormal are smoothed unit vertex normals: the area-weighted normals
+	// of the triangles around each vertex, averaged again over its
+	// neighbours. A scanned mesh's triangles are about as small as its
+	// noise allows, so their own normals scatter by several degrees; the
+	// fitting and the labelling need them steadier than that.
+	vnormal []r3.Vec
+	area    []float64
+	twin    []int32 // half-edge 3·t+k runs from corner k to k+1 of triangle t
+	out     []int32 // CSR of outgoing half-edges: outStart[v]..outStart[v+1]
+	outAt   []int32
+
+	prims    []shape
+	surfaces []Surface
+	eps      float64
+	vtol     []float64 // per primitive: how far a triangle's corners may lie
+
+	label    []int32 // per triangle: primitive or -1
+	region   []int32 // per triangle: region, -1 for freeform
+	regPrim  []int32 // per region: primitive
+	regArea  []float64
+	analytic int
+	badVerts []int32
+}
+
+func newAssembler(m *geom.Mesh) (*assembler, error) {
+	nf := len(m.Faces)
+	a := &assembler{m: m, pos: slices.Clone(m.Vertices), normal: make([]r3.Vec, nf), area: make([]float64, nf)}
+	for i := range m.Faces {
+		p0, p1, p2 := m.Vertices[m.Faces[i][0]], m.Vertices[m.Faces[i][1]], m.Vertices[m.Faces[i][2]]
+		c := r3.Cross(r3.Sub(p1, p0), r3.Sub(p2, p0))
+		l := r3.Norm(c)
+		if !(l > 0) {
+			return nil, fmt.Errorf("cad: mesh face %d has zero area", i)
+		}
+		a.normal[i], a.area[i] = r3.Scale(1/l, c), l/2
+	}
+	a.twin, a.out, a.outAt = halfEdges(m)
+	a.vnormal = a.vertexNormals()
+	return a, nil
+}
+
+// halfEdges returns, for a watertight consistently oriented mesh, the twin
+// of every half-edge h = 3·face + corner (running from the corner to the
+// next), and the half-edges leaving each vertex v, out[outAt[v]:outAt[v+1]]
+// (one per triangle around v). It works through the vertices' lists rather
+// than a map: linear time and no hashing, which matters at millions of
+// triangles.
+func halfEdges(m *geom.Mesh) (twin, out, outAt []int32) {
+	nv, nf := len(m.Vertices), len(m.Faces)
+	outAt = make([]int32, nv+1)
+	for _, f := range m.Faces {
+		for k := range 3 {
+			outAt[f[k]+1]++
+		}
+	}
+	for v := range nv {
+		outAt[v+1] += outAt[v]
+	}
+	out = make([]int32, 3*nf)
+	fill := slices.Clone(outAt[:nv])
+	for i, f := range m.Faces {
+		for k := range 3 {
+			out[fill[f[k]]] = int32(3*i + k)
+			fill[f[k]]++
+		}
+	}
+	twin = make([]int32, 3*nf)
+	for i, f := range m.Faces {
+		for k := range 3 {
+			u, v := f[k], f[(k+1)%3]
+			twin[3*i+k] = -1
+			for _, h := range out[outAt[v]:outAt[v+1]] {
+				if m.Faces[h/3][(h%3+1)%3] == u {
+					twin[3*i+k] = h
+					break
+				}
+			}
+		}
+	}
+	return twin, out, outAt
+}
+
+// vertexNormals returns the smoothed vertex normals (see vnormal).
+func (a *assembler) vertexNormals() []r3.Vec {
+	n := make([]r3.Vec, len(a.pos))
+	for t, f := range a.m.Faces {
+		w := r3.Scale(a.area[t], a.normal[t])
+		for _, v := range f {
+			n[v] = r3.Add(n[v], w)
+		}
+	}
+	// Once more over each vertex's neighbours (the far ends of the
+	// half-edges leaving it), itself included.
+	out := make([]r3.Vec, len(n))
+	for v := range n {
+		sum := n[v]
+		for _, h := range a.out[a.outAt[v]:a.outAt[v+1]] {
+			sum = r3.Add(sum, n[a.m.Faces[h/3][(h%3+1)%3]])
+		}
+		if l := r3.Norm(sum); l > 0 {
+			out[v] = r3.Scale(1/l, sum)
+		}
+	}
+	return out
+}
+
+// sample draws about n points evenly over the surface (systematic sampling
+// by area with a random start), each with its triangle's normal and index.
+func (a *assembler) sample(n int, seed uint64) (pts, nrm []r3.Vec, tri []int32) {
+	var total float64
+	for _, ar := range a.area {
+		total += ar
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	step := total / float64(n)
+	acc := rng.Float64() * step
+	pts, nrm, tri = make([]r3.Vec, 0, n+1), make([]r3.Vec, 0, n+1), make([]int32, 0, n+1)
+	for i, f := range a.m.Faces {
+		acc += a.area[i]
+		for acc >= step {
+			acc -= step
+			u, v := rng.Float64(), rng.Float64()
+			if u+v > 1 {
+				u, v = 1-u, 1-v
+			}
+			p0, p1, p2 := a.pos[f[0]], a.pos[f[1]], a.pos[f[2]]
+			p := r3.Add(p0, r3.Add(r3.Scale(u, r3.Sub(p1, p0)), r3.Scale(v, r3.Sub(p2, p0))))
+			n := r3.Add(r3.Scale(1-u-v, a.vnormal[f[0]]), r3.Add(r3.Scale(u, a.vnormal[f[1]]), r3.Scale(v, a.vnormal[f[2]])))
+			if l := r3.Norm(n); l > 0 {
+				n = r3.Scale(1/l, n)
+			}
+			pts, nrm, tri = append(pts, p), append(nrm, n), append(tri, int32(i))
+		}
+	}
+	return pts, nrm, tri
+}
+
+// shapeOf is the fitting's form of a B-rep surface.
+func shapeOf(s Surface) shape {
+	switch g := s.(type) {
+	case *Plane:
+		return shape{kind: kindPlane, c: g.Origin, a: g.Normal}
+	case *Cylinder:
+		return shape{kind: kindCylinder, c: g.Origin, a: g.Axis, r: g.Radius}
+	case *Sphere:
+		return shape{kind: kindSphere, c: g.Centre, a: g.Axis, r: g.Radius}
+	case *Cone:
+		return shape{kind: kindCone, c: r3.Sub(g.Origin, r3.Scale(g.Radius/math.Tan(g.SemiAngle), g.Axis)), a: g.Axis, ang: g.SemiAngle}
+	}
+	panic(fmt.Sprintf("cad: surface %T", s))
+}
+
+// Labelling tolerances: a triangle's corners within triTol·ε of its
+// surface, or within triSigma times the root mean square distance of the
+// corners of the triangles its points voted for, if more (the points the
+// fitting saw lie inside triangles, where the vertices' noise partly
+// averages out, so ε can be tighter than the vertices' own scatter); its
+// smoothed normal within triDeg of the surface's or its own within
+// triDegOwn (either way round).
+const (
+	triTol    = 1.5
+	triSigma  = 4
+	triDeg    = 30
+	triDegOwn = 45 // a small triangle's own normal scatters more
+)
+
+// fitsTri reports whether triangle t fits primitive k, and its corners'
+// largest distance from it.
+func (a *assembler) fitsTri(t int, k int32) (bool, float64) {
+	s := &a.prims[k]
+	f := a.m.Faces[t]
+	var worst float64
+	var sn r3.Vec
+	for c := range 3 {
+		d, n := s.distNormal(a.m.Vertices[f[c]])
+		worst = max(worst, math.Abs(d))
+		sn = r3.Add(sn, n)
+	}
+	if !(worst <= a.vtol[k]) {
+		return false, worst
+	}
+	l := r3.Norm(sn)
+	// A sliver's normal says nothing: noise of the size of its width turns
+	// it any way. One narrower than twice the corner tolerance is judged
+	// by its corners alone.
+	var longest float64
+	for c := range 3 {
+		longest = max(longest, r3.Norm(r3.Sub(a.m.Vertices[f[c]], a.m.Vertices[f[(c+1)%3]])))
+	}
+	if 2*a.area[t]/longest < 2*a.vtol[k] {
+		return l > 0, worst
+	}
+	tn := r3.Add(a.vnormal[f[0]], r3.Add(a.vnormal[f[1]], a.vnormal[f[2]]))
+	lt := r3.Norm(tn)
+	if !(l > 0) {
+		return false, worst
+	}
+	// Either normal will do: the smoothed one is steadier inside a face,
+	// the triangle's own does not lean towards the next face at an edge.
+	return math.Abs(r3.Dot(a.normal[t], sn))/l >= math.Cos(triDegOwn*math.Pi/180) ||
+		lt > 0 && math.Abs(r3.Dot(tn, sn))/(l*lt) >= math.Cos(triDeg*math.Pi/180), worst
+}
+
+// label gives each triangle the primitive most of its sample points went
+// to, or the best that fits it, or -1; then absorbs specks.
+func (a *assembler) labelTriangles(prims []Primitive, tri []int32) {
+	nf := len(a.m.Faces)
+	a.label = make([]int32, nf)
+	cnt := make([]int32, nf)
+	for i := range a.label {
+		a.label[i] = -1
+	}
+	// Boyer–Moore majority vote per triangle over its points.
+	for k, p := range prims {
+		for _, i := range p.Points {
+			t := tri[i]
+			switch {
+			case a.label[t] == int32(k):
+				cnt[t]++
+			case cnt[t] == 0:
+				a.label[t], cnt[t] = int32(k), 1
+			default:
+				cnt[t]--
+			}
+		}
+	}
+	// Each primitive's corner tolerance, from the triangles voted to it.
+	ss := make([]float64, len(a.prims))
+	cn := make([]float64, len(a.prims))
+	for t := range nf {
+		if k := a.label[t]; k >= 0 {
+			for _, v := range a.m.Faces[t] {
+				d, _ := a.prims[k].distNormal(a.m.Vertices[v])
+				ss[k] += d * d
+				cn[k]++
+			}
+		}
+	}
+	a.vtol = make([]float64, len(a.prims))
+	for k := range a.vtol {
+		a.vtol[k] = triTol * a.eps
+		if cn[k] > 0 {
+			a.vtol[k] = max(a.vtol[k], triSigma*math.Sqrt(ss[k]/cn[k]))
+		}
+	}
+	for t := range nf {
+		if k := a.label[t]; k >= 0 {
+			if ok, _ := a.fitsTri(t, k); ok {
+				continue
+			}
+		}
+		a.label[t] = -1
+		best := math.Inf(1)
+		for k := range int32(len(a.prims)) {
+			if ok, d := a.fitsTri(t, k); ok && d < best {
+				a.label[t], best = k, d
+			}
+		}
+	}
+	// A triangle whose three neighbours share one primitive it lies within
+	// 3ε of joins it: noise, or a sliver the mesher left on an edge.
+	for range 2 {
+		for t := range nf {
+			k := a.label[a.twin[3*t]/3]
+			if k < 0 || k == a.label[t] || a.label[a.twin[3*t+1]/3] != k || a.label[a.twin[3*t+2]/3] != k {
+				continue
+			}
+			f := a.m.Faces[t]
+			ok := true
+			for c := range 3 {
+				if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); !(math.Abs(d) <= 3*a.eps) {
+					ok = false
+				}
+			}
+			if ok {
+				a.label[t] = k
+			}
+		}
+	}
+	a.absorb()
+	// Specks — regions of one or two triangles, cut off from their
+	// surface's region — go to a neighbour's surface if they fit it.
+	a.regions()
+	specks := false
+	for t, r := range a.region {
+		if r < 0 && a.label[t] >= 0 {
+			a.label[t], specks = -1, true
+		}
+	}
+	if specks {
+		a.absorb()
+	}
+}
+
+// absorb gives a freeform triangle next to a fitted one whose surface its
+// corners lie within twice that surface's tolerance of to it, the surface
+// of most of its neighbours first: triangles whose normals noise turned
+// too far, along edges and rims. Three passes reach three triangles in.
+func (a *assembler) absorb() {
+	nf := len(a.m.Faces)
+	for range 3 {
+		changed := false
+		for t := range nf {
+			if a.label[t] >= 0 {
+				continue
+			}
+			var ks [3]int32
+			for c := range 3 {
+				ks[c] = a.label[a.twin[3*t+c]/3]
+			}
+			if ks[1] == ks[2] {
+				ks[0], ks[1] = ks[1], ks[0] // the shared one first
+			}
+			f := a.m.Faces[t]
+			for _, k := range ks {
+				if k < 0 {
+					continue
+				}
+				ok := true
+				for c := range 3 {
+					if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); !(math.Abs(d) <= 2*a.vtol[k]) {
+						ok = false
+					}
+				}
+				if ok {
+					a.label[t], changed = k, true
+					break
+				}
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+}
+
+// regions splits the labelled triangles into edge-connected regions of one
+// primitive; regions of fewer than three triangles go to freeform.
+func (a *assembler) regions() {
+	nf := len(a.m.Faces)
+	a.region = make([]int32, nf)
+	for i := range a.region {
+		a.region[i] = -1
+	}
+	a.regPrim, a.regArea = a.regPrim[:0], a.regArea[:0]
+	var stack, members []int32
+	for seed := range int32(nf) {
+		k := a.label[seed]
+		if k < 0 || a.region[seed] >= 0 {
+			continue
+		}
+		r := int32(len(a.regPrim))
+		a.region[seed] = r
+		stack = append(stack[:0], seed)
+		members = append(members[:0], seed)
+		var ar float64
+		for len(stack) > 0 {
+			t := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			ar += a.area[t]
+			for c := range int32(3) {
+				u := a.twin[3*t+c] / 3
+				if a.label[u] == k && a.region[u] < 0 {
+					a.region[u] = r
+					stack = append(stack, u)
+					members = append(members, u)
+				}
+			}
+		}
+		if len(members) < 3 {
+			for _, t := range members {
+				a.region[t] = -1
+			}
+			continue
+		}
+		a.regPrim = append(a.regPrim, k)
+		a.regArea = append(a.regArea, ar)
+	}
+	a.analytic = len(a.regPrim)
+}
+
+// demoteAround gives the fitted triangles around the vertices up to
+// freeform and returns how many there were. A vertex that cannot go onto
+// its surfaces, or a boundary that makes no edge, is local trouble — a
+// sliver, a mislabelled triangle: the facets about it take it, and the
+// surfaces keep the rest of their regions.
+func (a *assembler) demoteAround(vs []int32) int {
+	n := 0
+	for _, v := range vs {
+		for _, h := range a.out[a.outAt[v]:a.outAt[v+1]] {
+			if a.label[h/3] >= 0 {
+				a.label[h/3] = -1
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// snap moves every vertex onto the surfaces of the regions around it,
+// starting again from the input's positions. It returns the vertices that
+// cannot be brought within 4ε onto their surfaces, and the moved corners
+// of facets the moves turn over or flatten.
+func (a *assembler) snap() []int32 {
+	copy(a.pos, a.m.Vertices)
+	var bad []int32
+	var regs []int32
+	var shapes []*shape
+	moved := make([]bool, len(a.pos))
+	for v := range a.pos {
+		regs = a.regionsAt(int32(v), regs[:0])
+		shapes = shapes[:0]
+		var prims []int32
+		for _, r := range regs {
+			if r < 0 {
+				continue
+			}
+			if k := a.regPrim[r]; !slices.Contains(prims, k) {
+				prims = append(prims, k)
+				shapes = append(shapes, &a.prims[k])
+			}
+		}
+		if len(shapes) == 0 {
+			continue
+		}
+		p, ok := project(a.m.Vertices[v], shapes)
+		if !ok || r3.Norm(r3.Sub(p, a.m.Vertices[v])) > 4*a.eps {
+			bad = append(bad, int32(v))
+			continue
+		}
+		a.pos[v], moved[v] = p, true
+	}
+	// Facets must keep their orientation and some area.
+	for t, f := range a.m.Faces {
+		if a.region[t] >= 0 || !(moved[f[0]] || moved[f[1]] || moved[f[2]]) {
+			continue
+		}
+		p0, p1, p2 := a.pos[f[0]], a.pos[f[1]], a.pos[f[2]]
+		c := r3.Cross(r3.Sub(p1, p0), r3.Sub(p2, p0))
+		if r3.Dot(c, a.normal[t]) > 1e-3*a.area[t] {
+			continue
+		}
+		for _, v := range f {
+			if moved[v] {
+				bad = append(bad, v)
+			}
+		}
+	}
+	return bad
+}
+
+// regionsAt appends the distinct regions (-1 for freeform) of the
+// triangles around vertex v to dst.
+func (a *assembler) regionsAt(v int32, dst []int32) []int32 {
+	for _, h := range a.out[a.outAt[v]:a.outAt[v+1]] {
+		if r := a.region[h/3]; !slices.Contains(dst, r) {
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+// project moves p to the nearest point on all the shapes by Gauss–Newton
+// on their signed distances, each step the least-norm one (damped a
+// little, which keeps it defined where two surfaces are tangent). It
+// reports false if the distances do not vanish.
+func project(p r3.Vec, shapes []*shape) (r3.Vec, bool) {
+	x := p
+	for range 30 {
+		// Normal equations of the least-norm step: (J Jᵀ + λI) y = -f,
+		// dx = Jᵀ y, with J's rows the surfaces' unit normals at x.
+		k := len(shapes)
+		var f [8]float64
+		var n [8]r3.Vec
+		if k > len(f) {
+			k = len(f)
+		}
+		worst := 0.0
+		for i := range k {
+			f[i], n[i] = shapes[i].distNormal(x)
+			worst = max(worst, math.Abs(f[i]))
+		}
+		if worst < 1e-12*(1+r3.Norm(x)) {
+			return x, true
+		}
+		g := make([]float64, k*k)
+		b := make([]float64, k)
+		for i := range k {
+			for j := range k {
+				g[i*k+j] = r3.Dot(n[i], n[j])
+			}
+			g[i*k+i] += 1e-9
+			b[i] = -f[i]
+		}
+		y, ok := solveDense(g, b, k)
+		if !ok {
+			return x, false
+		}
+		var dx r3.Vec
+		for i := range k {
+			dx = r3.Add(dx, r3.Scale(y[i], n[i]))
+		}
+		x = r3.Add(x, dx)
+		if !finite(x) {
+			return p, false
+		}
+	}
+	worst := 0.0
+	for _, s := range shapes {
+		d, _ := s.distNormal(x)
+		worst = max(worst, math.Abs(d))
+	}
+	return x, worst < 1e-7*(1+r3.Norm(x))
+}
+
+// A chain is a run of boundary half-edges of one face between two corners
+// (vertices where three or more faces meet), along one neighbouring face;
+// verts[0] is where it starts and verts[len-1] where it ends, equal for a
+// loop with no corner.
+type chain struct {
+	hes   []int32
+	verts []int32
+}
+
+// build makes the solid from the regions and the snapped positions.
+func (a *assembler) build(name string) (*Solid, error) {
+	nf := len(a.m.Faces)
+	// Faces: one per region, then one per freeform triangle.
+	face := make([]int32, nf)
+	nfaces := int32(len(a.regPrim))
+	for t := range nf {
+		if r := a.region[t]; r >= 0 {
+			face[t] = r
+		} else {
+			face[t] = nfaces
+			nfaces++
+		}
+	}
+	// A corner has three or more faces around it.
+	corner := make([]bool, len(a.pos))
+	var around []int32
+	for v := range a.pos {
+		around = around[:0]
+		for _, h := range a.out[a.outAt[v]:a.outAt[v+1]] {
+			if fc := face[h/3]; !slices.Contains(around, fc) {
+				around = append(around, fc)
+			}
+		}
+		corner[v] = len(around) >= 3
+	}
+	from := func(h int32) int32 { return a.m.Faces[h/3][h%3] }
+
+	s := &Solid{Name: name}
+	s.Faces = make([]Face, nfaces)
+	vid := make(map[int32]int, 1024)
+	vertex := func(v int32) int {
+		if i, ok := vid[v]; ok {
+			return i
+		}
+		vid[v] = len(s.Vertices)
+		s.Vertices = append(s.Vertices, a.pos[v])
+		return len(s.Vertices) - 1
+	}
+	type made struct{ edges []int }
+	byKey := make(map[int32]made, 1024)
+	seen := make([]bool, 3*nf)
+	a.badVerts = a.badVerts[:0]
+	for h0 := range int32(3 * nf) {
+		t := h0 / 3
+		F := face[t]
+		if seen[h0] || face[a.twin[h0]/3] == F {
+			continue
+		}
+		// Trace the loop through h0.
+		var loop []int32
+		for h := h0; ; {
+			if seen[h] {
+				if h != h0 {
+					return nil, fmt.Errorf("cad: face %d: boundary loop does not close", F)
+				}
+				break
+			}
+			seen[h] = true
+			loop = append(loop, h)
+			// Next boundary half-edge of F from h's end: turn about it
+			// through F's triangles.
+			n := h/3*3 + (h%3+1)%3
+			for steps := 0; face[a.twin[n]/3] == F; steps++ {
+				if steps > 1<<20 {
+					return nil, fmt.Errorf("cad: face %d: boundary tracing runs away", F)
+				}
+				tw := a.twin[n]
+				n = tw/3*3 + (tw%3+1)%3
+			}
+			h = n
+		}
+		// Split it into chains at corners.
+		first := -1
+		for i, h := range loop {
+			if corner[from(h)] {
+				first = i
+				break
+			}
+		}
+		if first < 0 {
+			lo := 0
+			for i, h := range loop {
+				if from(h) < from(loop[lo]) {
+					lo = i
+				}
+			}
+			first = lo
+		}
+		loop = append(loop[first:], loop[:first]...)
+		var chains []chain
+		for i, h := range loop {
+			if i == 0 || corner[from(h)] {
+				chains = append(chains, chain{})
+			}
+			c := &chains[len(chains)-1]
+			c.hes = append(c.hes, h)
+			c.verts = append(c.verts, from(h))
+		}
+		for i := range chains {
+			next := loop[0]
+			if i+1 < len(chains) {
+				next = chains[i+1].hes[0]
+			}
+			chains[i].verts = append(chains[i].verts, from(next))
+		}
+		var bound []OrientedEdge
+		for _, c := range chains {
+			key := c.hes[0]
+			for _, h := range c.hes {
+				key = min(key, h, a.twin[h])
+			}
+			if mk, ok := byKey[key]; ok {
+				for i := len(mk.edges) - 1; i >= 0; i-- {
+					bound = append(bound, OrientedEdge{Edge: mk.edges[i], Forward: false})
+				}
+				continue
+			}
+			G := face[a.twin[c.hes[0]]/3]
+			edges, err := a.chainEdges(s, c, a.faceSurface(F), a.faceSurface(G), vertex)
+			if err != nil {
+				a.badVerts = append(a.badVerts, c.verts...)
+				continue
+			}
+			byKey[key] = made{edges}
+			for _, e := range edges {
+				bound = append(bound, OrientedEdge{Edge: e, Forward: true})
+			}
+		}
+		s.Faces[F].Bounds = append(s.Faces[F].Bounds, bound)
+	}
+	if len(a.badVerts) > 0 {
+		return nil, errBadRegion
+	}
+	// Surfaces and senses.
+	for r := range a.regPrim {
+		a.regionFace(s, int32(r), face)
+	}
+	for t := range nf {
+		if face[t] < int32(len(a.regPrim)) {
+			continue
+		}
+		f := a.m.Faces[t]
+		p0, p1, p2 := a.pos[f[0]], a.pos[f[1]], a.pos[f[2]]
+		nrm := r3.Unit(r3.Cross(r3.Sub(p1, p0), r3.Sub(p2, p0)))
+		s.Faces[face[t]].Surface = &Plane{Origin: p0, Normal: nrm, XDir: r3.Unit(r3.Sub(p1, p0))}
+		s.Faces[face[t]].SameSense = true
+		s.Faces[face[t]].Freeform = true
+	}
+	return s, nil
+}
+
+// faceSurface returns the surface of face F, nil for a facet.
+func (a *assembler) faceSurface(F int32) *shape {
+	if F < int32(len(a.regPrim)) {
+		return &a.prims[a.regPrim[F]]
+	}
+	return nil
+}
+
+// chainEdges makes the edges of a chain between two faces on surfaces sf
+// and sg (nil for a facet), in its direction.
+func (a *assembler) chainEdges(s *Solid, c chain, sf, sg *shape, vertex func(int32) int) ([]int, error) {
+	v0, v1 := c.verts[0], c.verts[len(c.verts)-1]
+	add := func(e Edge) int {
+		s.Edges = append(s.Edges, e)
+		return len(s.Edges) - 1
+	}
+	if sf != nil && sg != nil {
+		switch {
+		case sf.kind == kindPlane && sg.kind == kindPlane && v0 != v1:
+			p, q := a.pos[v0], a.pos[v1]
+			if r3.Norm(r3.Sub(p, q)) < 1e-6*(1+r3.Norm(p)) {
+				return nil, fmt.Errorf("cad: straight edge of no length")
+			}
+			return []int{add(Edge{V0: vertex(v0), V1: vertex(v1)})}, nil
+		default:
+			if axis, centreOn, ok := circleAxis(sf, sg); ok {
+				if e, ok := a.circleEdge(c, axis, centreOn, vertex); ok {
+					return []int{add(e)}, nil
+				}
+			}
+		}
+	}
+	// Straight pieces between the mesh's vertices.
+	var out []int
+	for i := 0; i+1 < len(c.verts); i++ {
+		p, q := a.pos[c.verts[i]], a.pos[c.verts[i+1]]
+		if r3.Norm(r3.Sub(p, q)) < 1e-9*(1+r3.Norm(p)) {
+			return nil, fmt.Errorf("cad: straight edge of no length")
+		}
+		out = append(out, add(Edge{V0: vertex(c.verts[i]), V1: vertex(c.verts[i+1])}))
+	}
+	return out, nil
+}
+
+// circleAxis reports whether two surfaces meet in circles: a plane square
+// to the axis of a cylinder, cone or sphere (any plane meets a sphere in a
+// circle), or two of those on one axis. It returns the axis direction and
+// a point on the axis.
+func circleAxis(f, g *shape) (r3.Vec, r3.Vec, bool) {
+	const par = 1e-9
+	if f.kind == kindPlane {
+		f, g = g, f
+	}
+	switch {
+	case f.kind == kindPlane:
+		return r3.Vec{}, r3.Vec{}, false
+	case g.kind == kindPlane && f.kind == kindSphere:
+		return g.a, f.c, true
+	case g.kind == kindPlane:
+		return f.a, f.c, 1-math.Abs(r3.Dot(f.a, g.a)) < par
+	}
+	// Two surfaces of revolution: a sphere's axis is any line through its
+	// centre.
+	if f.kind == kindSphere {
+		f, g = g, f
+	}
+	if f.kind == kindSphere { // two spheres
+		d := r3.Sub(g.c, f.c)
+		l := r3.Norm(d)
+		if l == 0 {
+			return r3.Vec{}, r3.Vec{}, false
+		}
+		return r3.Scale(1/l, d), f.c, true
+	}
+	onAxis := func(p r3.Vec) bool {
+		v := r3.Sub(p, f.c)
+		w := r3.Sub(v, r3.Scale(r3.Dot(v, f.a), f.a))
+		return r3.Norm(w) < 1e-9*(1+r3.Norm(v))
+	}
+	if g.kind == kindSphere {
+		return f.a, f.c, onAxis(g.c)
+	}
+	return f.a, f.c, 1-math.Abs(r3.Dot(f.a, g.a)) < par && onAxis(g.c)
+}
+
+// circleEdge makes a chain into one circle edge about the axis through o
+// along axis: centred where its points project on the axis, of their mean
+// distance from it, running from its first to its last vertex (the whole
+// circle if they are one) counter-clockwise about the circle's Axis. It
+// reports false if the chain is not such an arc: a loop that does not go
+// once round, a step of more than a quarter turn.
+func (a *assembler) circleEdge(c chain, axis, o r3.Vec, vertex func(int32) int) (Edge, bool) {
+	var h, rad float64
+	n := len(c.verts)
+	for _, v := range c.verts {
+		d := r3.Sub(a.pos[v], o)
+		ax := r3.Dot(d, axis)
+		h += ax
+		rad += r3.Norm(r3.Sub(d, r3.Scale(ax, axis)))
+	}
+	h, rad = h/float64(n), rad/float64(n)
+	centre := r3.Add(o, r3.Scale(h, axis))
+	x0 := r3.Sub(a.pos[c.verts[0]], centre)
+	x0 = r3.Sub(x0, r3.Scale(r3.Dot(x0, axis), axis))
+	if !(r3.Norm(x0) > 0) || !(rad > 0) {
+		return Edge{}, false
+	}
+	x := r3.Unit(x0)
+	y := r3.Cross(axis, x)
+	angle := func(p r3.Vec) float64 {
+		d := r3.Sub(p, centre)
+		return math.Atan2(r3.Dot(d, y), r3.Dot(d, x))
+	}
+	// The mesh's boundary may zigzag along the circle where the labels
+	// do; the arc replaces it, so only its net sweep counts.
+	var sweep float64
+	prev := 0.0
+	for _, v := range c.verts[1:] {
+		t := angle(a.pos[v])
+		d := math.Remainder(t-prev, 2*math.Pi)
+		if math.Abs(d) > math.Pi/2 {
+			return Edge{}, false // no arc of this circle
+		}
+		sweep += d
+		prev = t
+	}
+	closed := c.verts[0] == c.verts[n-1]
+	switch {
+	case closed && math.Abs(math.Abs(sweep)-2*math.Pi) > 1e-6:
+		return Edge{}, false
+	case !closed && !(math.Abs(sweep) > 1e-9 && math.Abs(sweep) < 2*math.Pi-1e-9):
+		return Edge{}, false
+	}
+	if sweep < 0 {
+		axis = r3.Scale(-1, axis)
+	}
+	return Edge{V0: vertex(c.verts[0]), V1: vertex(c.verts[n-1]), Curve: &Circle{Centre: centre, Axis: axis, XDir: x, Radius: rad}}, true
+}
+
+// regionFace sets the surface and sense of region r's face, and puts a
+// plane's outer loop first.
+func (a *assembler) regionFace(s *Solid, r int32, face []int32) {
+	k := a.regPrim[r]
+	sh := &a.prims[k]
+	var agree float64
+	for t, fc := range face {
+		if fc != r {
+			continue
+		}
+		f := a.m.Faces[t]
+		c := r3.Scale(1.0/3, r3.Add(a.pos[f[0]], r3.Add(a.pos[f[1]], a.pos[f[2]])))
+		_, n := sh.distNormal(c)
+		agree += a.area[t] * r3.Dot(n, a.normal[t])
+	}
+	F := &s.Faces[r]
+	F.SameSense = agree >= 0
+	switch g := a.surfaces[k].(type) {
+	case *Plane:
+		p := *g
+		if !F.SameSense {
+			p.Normal, F.SameSense = r3.Scale(-1, p.Normal), true
+		}
+		F.Surface = &p
+		// The outer loop encloses the most area counter-clockwise about
+		// the outward normal.
+		best, bestArea := 0, math.Inf(-1)
+		for i, loop := range F.Bounds {
+			var ar r3.Vec
+			for _, oe := range loop {
+				p0, p1 := s.Vertices[s.start(oe)], s.Vertices[s.end(oe)]
+				ar = r3.Add(ar, r3.Cross(p0, p1))
+			}
+			if d := r3.Dot(ar, p.Normal); d > bestArea {
+				best, bestArea = i, d
+			}
+		}
+		F.Bounds[0], F.Bounds[best] = F.Bounds[best], F.Bounds[0]
+	default:
+		F.Surface = a.surfaces[k]
+	}
+}
+
+// report fills rep from the solid.
+func (a *assembler) report(s *Solid, rep *AssembleReport) {
+	rep.Faces = len(s.Faces)
+	rep.Fitted, rep.Freeform = 0, 0
+	used := map[int32]bool{}
+	concave := map[int32]float64{}
+	for r, k := range a.regPrim {
+		used[k] = true
+		if s.Faces[r].SameSense {
+			concave[k] -= a.regArea[r]
+		} else {
+			concave[k] += a.regArea[r]
+		}
+	}
+	for _, f := range s.Faces {
+		if f.Freeform {
+			rep.Freeform++
+			continue
+		}
+		rep.Fitted++
+		rep.Surfaces[surfaceType(f.Surface)]++
+	}
+	// Tolerance: vertices against the surfaces of the faces they bound.
+	for fi, f := range s.Faces {
+		sh := shapeOf(f.Surface)
+		for _, loop := range f.Bounds {
+			for _, oe := range loop {
+				d, _ := sh.distNormal(s.Vertices[s.start(oe)])
+				rep.Tolerance = max(rep.Tolerance, math.Abs(d))
+			}
+		}
+		_ = fi
+	}
+	// Features, by primitive.
+	var planes, cones, freeform int
+	var holes, bosses, spheres []float64
+	for k := range int32(len(a.prims)) {
+		if !used[k] {
+			continue
+		}
+		switch g := a.surfaces[k].(type) {
+		case *Plane:
+			planes++
+		case *Cylinder:
+			if concave[k] > 0 {
+				holes = append(holes, 2*g.Radius)
+			} else {
+				bosses = append(bosses, 2*g.Radius)
+			}
+		case *Cone:
+			cones++
+		case *Sphere:
+			spheres = append(spheres, 2*g.Radius)
+		}
+	}
+	freeform = rep.Freeform
+	sort.Sort(sort.Reverse(sort.Float64Slice(holes)))
+	rep.Holes = holes
+	rep.Features = nil
+	rep.Features = append(rep.Features, groupDiameters(holes, "hole", "holes")...)
+	rep.Features = append(rep.Features, groupDiameters(bosses, "cylinder", "cylinders")...)
+	if planes > 0 {
+		rep.Features = append(rep.Features, plural(planes, "plane", "planes"))
+	}
+	if cones > 0 {
+		rep.Features = append(rep.Features, plural(cones, "cone", "cones"))
+	}
+	rep.Features = append(rep.Features, groupDiameters(spheres, "sphere", "spheres")...)
+	if freeform > 0 {
+		rep.Features = append(rep.Features, plural(freeform, "freeform facet", "freeform facets"))
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// groupDiameters counts diameters by their value to 0.1 mm, largest
+// first: "2 holes Ø8.0 mm".
+func groupDiameters(ds []float64, one, many string) []string {
+	count := map[float64]int{}
+	var keys []float64
+	for _, d := range ds {
+		k := math.Round(d*10) / 10
+		if count[k] == 0 {
+			keys = append(keys, k)
+		}
+		count[k]++
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(keys)))
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s Ø%.1f mm", plural(count[k], one, many), k))
+	}
+	return out
+}
