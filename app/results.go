@@ -33,13 +33,23 @@ type resultsScreen struct {
 	view  *meshview.View
 	show  *widget.RadioGroup
 	info  *widget.Label // notes on what is not there yet
-	facts *widget.Form  // what was made
+	facts *widget.Form  // what was made; for the STEP solid, first its colours
+
+	// factsBox holds facts, a new Form at each onShow: a Form once shown
+	// keeps the widgets of its first items whatever its Items become.
+	factsBox *fyne.Container
 
 	export *widget.Button
 
 	part  *geom.Mesh // the printable model, z up on its base
 	mesh  *geom.Mesh // the whole scene's mesh
 	cloud *geom.PointCloud
+
+	// The STEP solid, read when first shown (see loadCAD): nil until
+	// then, and when it cannot be read (cadErr).
+	cad        *cadPreview
+	cadErr     error
+	cadLoading bool
 }
 
 // showResults shows project p's last result; rep nil reads its report.
@@ -65,6 +75,7 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 
 	r.view = meshview.New()
 	r.facts = widget.NewForm()
+	r.factsBox = container.NewStack(r.facts)
 	r.info = widget.NewLabel("")
 	r.info.Wrapping = fyne.TextWrapWord
 	r.info.Importance = widget.LowImportance
@@ -132,6 +143,9 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 		}
 	}
 	choices := []string{"Mesh", "Points"}
+	if r.output("step") != "" {
+		choices = append([]string{"CAD"}, choices...)
+	}
 	if r.part != nil {
 		choices = append([]string{"Part"}, choices...)
 	}
@@ -146,7 +160,7 @@ func (r *resultsScreen) build() fyne.CanvasObject {
 		r.show.SetSelected("Points")
 	}
 	reset := widget.NewButtonWithIcon("Reset view", theme.ViewRestoreIcon(), r.view.ResetView)
-	side := container.NewVBox(r.facts, r.info)
+	side := container.NewVBox(r.factsBox, r.info)
 	for _, b := range r.openButtons() {
 		side.Add(b)
 	}
@@ -179,6 +193,14 @@ func (r *resultsScreen) onShow() {
 	case r.show.Selected == "Part" && r.part != nil:
 		r.view.SetCloud(nil)
 		r.view.SetMesh(r.part)
+	case r.show.Selected == "CAD" && r.cad != nil:
+		r.view.SetCloud(nil)
+		r.view.SetMeshColors(r.cad.mesh, r.cad.colors)
+	case r.show.Selected == "CAD":
+		// The part, in the same frame, until the solid is read.
+		r.view.SetCloud(nil)
+		r.view.SetMesh(r.part)
+		r.loadCAD()
 	case r.show.Selected == "Mesh" && r.mesh != nil:
 		r.view.SetCloud(nil)
 		r.view.SetMesh(r.mesh)
@@ -187,14 +209,34 @@ func (r *resultsScreen) onShow() {
 		r.view.SetCloud(r.cloud)
 	}
 	r.view.ResetView()
-	r.facts.Items = nil
-	for _, f := range r.describe() {
-		v := widget.NewLabel(f[1])
-		v.Wrapping = fyne.TextWrapWord
-		r.facts.Append(f[0], v)
+	var items []*widget.FormItem
+	addFacts := func(facts [][2]string) {
+		for _, f := range facts {
+			v := widget.NewLabel(f[1])
+			v.Wrapping = fyne.TextWrapWord
+			items = append(items, widget.NewFormItem(f[0], v))
+		}
 	}
-	r.facts.Refresh()
+	if r.show.Selected == "CAD" {
+		// What the solid is first, with which colour is which surface.
+		addFacts(cadFacts(r.rep.Cad, r.cad))
+		if r.cad != nil {
+			items = append(items, cadLegend(r.cad)...)
+		}
+	}
+	addFacts(r.describe())
+	r.facts = widget.NewForm(items...)
+	r.factsBox.Objects = []fyne.CanvasObject{r.facts}
+	r.factsBox.Refresh()
 	var notes []string
+	if r.show.Selected == "CAD" {
+		switch {
+		case r.cadLoading:
+			notes = append(notes, "Reading the STEP solid…")
+		case r.cadErr != nil:
+			notes = append(notes, "The STEP solid cannot be shown: "+r.cadErr.Error()+".")
+		}
+	}
 	if r.rep.Units != local.UnitsMM {
 		why := "the photos show no scale sheet"
 		if sc := r.rep.Scale; sc != nil && sc.Reason != "" {
@@ -216,7 +258,8 @@ func (r *resultsScreen) onShow() {
 	r.info.SetText(strings.Join(notes, "\n"))
 }
 
-// describe is what the result is, as label and value pairs.
+// describe is what the result is, as label and value pairs (while the
+// STEP solid shows, onShow puts its own, cadFacts, before them).
 func (r *resultsScreen) describe() [][2]string {
 	facts := [][2]string{
 		{"Photos placed", fmt.Sprintf("%d of %d", r.rep.Registered, r.rep.Photos)},
@@ -250,12 +293,43 @@ func (r *resultsScreen) describe() [][2]string {
 		}
 	}
 	size := r.size()
-	if r.rep.Units == local.UnitsMM && (r.show.Selected == "Part" || r.rep.Scale != nil && r.rep.Scale.Found) {
+	if r.rep.Units == local.UnitsMM && (r.show.Selected == "Part" || r.show.Selected == "CAD" || r.rep.Scale != nil && r.rep.Scale.Found) {
 		facts = append(facts, [2]string{"Size", fmt.Sprintf("%.1f × %.1f × %.1f mm", size.X, size.Y, size.Z)})
 	} else {
 		facts = append(facts, [2]string{"Size", fmt.Sprintf("%.3g × %.3g × %.3g units", size.X, size.Y, size.Z)})
 	}
 	return facts
+}
+
+// loadCAD reads the STEP solid and makes its preview on a goroutine, the
+// first time it is asked for: a faceted solid of 40 MB takes seconds to
+// read (readCADPreview), and most visits to a result never show it. When
+// it is done, the preview shows if CAD is still chosen; an error is shown
+// once, and again as a note whenever CAD is chosen.
+func (r *resultsScreen) loadCAD() {
+	if r.cad != nil || r.cadErr != nil || r.cadLoading {
+		return
+	}
+	path := filepath.Join(jobDir(r.p), r.rep.Outputs["step"])
+	r.cadLoading = true
+	go func() {
+		c, err := readCADPreview(path)
+		r.ui.do(func() { r.cadLoaded(c, err) })
+	}()
+}
+
+// cadLoaded takes the STEP solid's preview, or why there is none.
+func (r *resultsScreen) cadLoaded(c *cadPreview, err error) {
+	r.cad, r.cadErr, r.cadLoading = c, err, false
+	if r.ui.current != r {
+		return // the maker has left the result
+	}
+	if err != nil {
+		r.ui.showError("Cannot show the STEP solid", err)
+	}
+	if r.show.Selected == "CAD" {
+		r.onShow()
+	}
 }
 
 // thousands writes n with thin spaces between groups of three digits.
@@ -271,7 +345,9 @@ func thousands(n int) string {
 // or the points without one.
 func (r *resultsScreen) size() r3.Vec {
 	switch {
-	case r.show.Selected == "Part" && r.part != nil:
+	case r.show.Selected == "CAD" && r.cad != nil:
+		return r.cad.mesh.Bounds().Size()
+	case r.show.Selected == "Part" && r.part != nil, r.show.Selected == "CAD" && r.part != nil:
 		return r.part.Bounds().Size()
 	case r.show.Selected == "Mesh" && r.mesh != nil:
 		return r.mesh.Bounds().Size()

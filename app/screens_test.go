@@ -27,6 +27,7 @@ import (
 	"github.com/replica3d/replica/assets"
 	"github.com/replica3d/replica/capture"
 	"github.com/replica3d/replica/pipeline"
+	"github.com/replica3d/replica/pipeline/cad"
 	"github.com/replica3d/replica/pipeline/geom"
 	"github.com/replica3d/replica/pipeline/local"
 	"github.com/replica3d/replica/pipeline/mesh"
@@ -101,7 +102,15 @@ func (f *fakePipeline) run(ctx context.Context, job local.Job) (*local.Report, e
 		if err := os.WriteFile(filepath.Join(job.Out, "model.stl"), []byte(b.String()), 0o644); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(job.Out, "model.step"), []byte("ISO-10303-21;\n"), 0o644); err != nil {
+		solid, err := cad.FromMesh(m, "test")
+		if err != nil {
+			return nil, err
+		}
+		var step strings.Builder
+		if err := cad.WriteSTEP(&step, solid); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(job.Out, "model.step"), []byte(step.String()), 0o644); err != nil {
 			return nil, err
 		}
 		os.Remove(filepath.Join(job.Out, "mesh.ply"))
@@ -122,6 +131,7 @@ func (f *fakePipeline) run(ctx context.Context, job local.Job) (*local.Report, e
 		rep.Scale = &local.ScaleSummary{Result: scale.Result{Found: true, Paper: "A4", Markers: 11, UncertaintyPct: 0.004,
 			Transform: &scale.Similarity{Scale: 1, R: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}}}}
 		rep.Model = &local.ModelSummary{Units: local.UnitsMM, ScaleSource: "markers", Ground: "sheet", Triangles: 12, Watertight: true}
+		rep.Cad = &local.CadSummary{Faces: len(solid.Faces), Surfaces: map[string]int{"plane": len(solid.Faces)}, Faceted: true, Units: local.UnitsMM, File: "model.step"}
 	}
 	b, _ := json.Marshal(rep)
 	if err := os.WriteFile(filepath.Join(job.Out, "report.json"), b, 0o644); err != nil {

@@ -2,6 +2,7 @@ package meshview
 
 import (
 	"image"
+	"image/color"
 	"math"
 	"testing"
 
@@ -21,15 +22,18 @@ func benchRenderer(m *geom.Mesh) *Renderer {
 }
 
 // BenchmarkRender1M draws a closed mesh of 1,000,000 triangles (a bumpy
-// torus, 500,000 vertices) at 800×600.
+// torus, 500,000 vertices) at 800×600, grey and in five colours.
 func BenchmarkRender1M(b *testing.B) {
 	m := torus(1000, 500)
+	colors := benchColors(m)
 	for _, bc := range []struct {
 		name    string
 		shading Shading
-	}{{"smooth", Smooth}, {"flat", Flat}} {
+		colors  []color.NRGBA
+	}{{"smooth", Smooth, nil}, {"flat", Flat, nil}, {"smooth-colors", Smooth, colors}, {"flat-colors", Flat, colors}} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := benchRenderer(m)
+			r.SetMeshColors(m, bc.colors)
 			r.Shading = bc.shading
 			img := image.NewRGBA(image.Rect(0, 0, 800, 600))
 			r.Render(img) // size the scratch buffers
@@ -48,6 +52,27 @@ func BenchmarkSetMesh1M(b *testing.B) {
 	for b.Loop() {
 		r.SetMesh(m)
 	}
+}
+
+// BenchmarkSetMeshColors1M prepares the same mesh in five colours.
+func BenchmarkSetMeshColors1M(b *testing.B) {
+	m := torus(1000, 500)
+	colors := benchColors(m)
+	r := NewRenderer()
+	for b.Loop() {
+		r.SetMeshColors(m, colors)
+	}
+}
+
+// benchColors colours m's faces in bands of five colours, as the faces
+// of a solid come: a run of triangles per face.
+func benchColors(m *geom.Mesh) []color.NRGBA {
+	five := []color.NRGBA{{R: 86, G: 180, B: 233, A: 255}, {R: 230, G: 159, A: 255}, {G: 158, B: 115, A: 255}, {R: 204, G: 121, B: 167, A: 255}, modelColor}
+	colors := make([]color.NRGBA, len(m.Faces))
+	for i := range colors {
+		colors[i] = five[i/1000%len(five)]
+	}
+	return colors
 }
 
 // torus3M is the closed mesh of the 3M benchmarks: a bumpy torus of
@@ -73,7 +98,7 @@ func BenchmarkRender3MMoving(b *testing.B) {
 func BenchmarkProxyBuild3M(b *testing.B) {
 	m := torus3M()
 	for b.Loop() {
-		if newProxy(m, ProxyTriangles) == nil {
+		if newProxy(m, nil, ProxyTriangles) == nil {
 			b.Fatal("no proxy")
 		}
 	}

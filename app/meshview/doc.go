@@ -4,8 +4,9 @@
 //
 // Renderer imports nothing of Fyne: it draws into an *image.RGBA with a
 // perspective camera, a depth buffer, back-face culling, flat or smooth
-// shading under two directional lights, and points as small squares, on all
-// the CPUs. The View draws its frames on a goroutine of its own and hands
+// shading under two directional lights, faces in a light grey or each in a
+// colour of its own (SetMeshColors: the CAD preview's surface types), and
+// points as small squares, on all the CPUs. The View draws its frames on a goroutine of its own and hands
 // them to a canvas.Raster, so the UI never waits for a frame.
 //
 // Speed, from the benchmarks in bench_test.go (800×600 images of a closed

@@ -30,9 +30,9 @@ var halfCreaseCos = math.Cos(20 * math.Pi / 180)
 const maxCreaseDegree = 64
 
 // model is a mesh made ready to draw: valid faces only, single-precision
-// positions about the centre of its bounds, and unit normals per face and
-// per vertex. Vertices on a crease are split so that each side gets its own
-// normal.
+// positions about the centre of its bounds, unit normals per face and per
+// vertex, and the shades of its faces' colours. Vertices on a crease are
+// split so that each side gets its own normal.
 type model struct {
 	origin geom.Vec   // the centre of bounds; pos is relative to it
 	bounds geom.Box   // of the finite vertices of the caller's mesh
@@ -40,18 +40,51 @@ type model struct {
 	vnrm   []vec3     // unit vertex normals; zero where undefined
 	faces  [][3]int32 // indices into pos, counter-clockwise seen from outside
 	fnrm   []vec3     // unit face normals; zero for a face without area
+	// shades holds a shade table per colour of the faces; shades[0] is
+	// the default grey's. fshade[i] picks face i's; nil means all 0.
+	shades []*shadeTable
+	fshade []uint16
 }
 
-// newModel prepares m. Faces that index out of range or use a vertex with
-// a NaN or infinite coordinate are left out; the caller's mesh is neither
-// kept nor changed. Vertex normals are the area-weighted mean of the
-// normals of the incident faces within the crease angle (Gouraud,
-// "Continuous shading of curved surfaces", IEEE Trans. Computers C-20(6),
-// 1971, averages the faces' normals; weighting by area — the length of the
-// unnormalised cross product — lets large faces dominate slivers). A mesh
-// with more than math.MaxInt32/3 faces keeps only the first ones.
-func newModel(m *geom.Mesh) *model {
-	md := &model{bounds: geom.EmptyBox()}
+// shadeTable maps a light intensity in [0, 255] to the packed pixel of a
+// colour lit that much.
+type shadeTable [256]uint32
+
+// modelColor is the colour of a mesh without colours: a light grey that
+// reads on both backgrounds.
+var modelColor = color.NRGBA{R: 196, G: 199, B: 204, A: 255}
+
+// defaultShades is modelColor's shade table, shared by every model.
+var defaultShades = newShadeTable(modelColor)
+
+// newShadeTable returns the shades of colour c (its alpha ignored) under
+// light intensities 0 to 255. Light multiplies the colour in linear space
+// and the table maps the result back to sRGB.
+func newShadeTable(c color.NRGBA) *shadeTable {
+	lin := [3]float64{fromSRGB(float64(c.R) / 255), fromSRGB(float64(c.G) / 255), fromSRGB(float64(c.B) / 255)}
+	t := new(shadeTable)
+	for k := range t {
+		f := float64(k) / 255
+		t[k] = pack(toSRGB(lin[0]*f), toSRGB(lin[1]*f), toSRGB(lin[2]*f))
+	}
+	return t
+}
+
+// maxColors bounds the distinct colours of a model: each takes a shade
+// table of 1 KiB, built in some tens of microseconds.
+const maxColors = 1024
+
+// newModel prepares m, its face i in colors[i] (see setColors). Faces that
+// index out of range or use a vertex with a NaN or infinite coordinate are
+// left out; the caller's mesh and colours are neither kept nor changed.
+// Vertex normals are the area-weighted mean of the normals of the incident
+// faces within the crease angle (Gouraud, "Continuous shading of curved
+// surfaces", IEEE Trans. Computers C-20(6), 1971, averages the faces'
+// normals; weighting by area — the length of the unnormalised cross
+// product — lets large faces dominate slivers). A mesh with more than
+// math.MaxInt32/3 faces keeps only the first ones.
+func newModel(m *geom.Mesh, colors []color.NRGBA) *model {
+	md := &model{bounds: geom.EmptyBox(), shades: []*shadeTable{defaultShades}}
 	if m == nil {
 		return md
 	}
@@ -66,13 +99,20 @@ func newModel(m *geom.Mesh) *model {
 	md.origin = md.bounds.Center()
 	valid := func(v int32) bool { return v >= 0 && int(v) < n && ok[v] }
 	faces := make([][3]int32, 0, len(m.Faces))
-	for _, f := range m.Faces {
+	var kept []int32 // the index in m.Faces of each of faces, when coloured
+	for i, f := range m.Faces {
 		if len(faces) == math.MaxInt32/3 {
 			break
 		}
 		if valid(f[0]) && valid(f[1]) && valid(f[2]) {
 			faces = append(faces, f)
+			if colors != nil {
+				kept = append(kept, int32(i))
+			}
 		}
+	}
+	if colors != nil {
+		md.setColors(colors, kept)
 	}
 
 	// Area-weighted face normals (twice the area long) and unit normals.
@@ -184,6 +224,57 @@ func newModel(m *geom.Mesh) *model {
 		}
 	}
 	return md
+}
+
+// setColors gives face i of md the colour colors[src[i]], drawn opaque;
+// faces with src[i] past the end of colors keep the default grey. When
+// there are more than maxColors distinct colours, they are rounded to
+// fewer bits per channel, one bit at a time, until there are not (at 3
+// bits at most 512 remain).
+func (md *model) setColors(colors []color.NRGBA, src []int32) {
+	md.fshade = make([]uint16, len(src))
+	for bits := 8; ; bits-- {
+		if palette, ok := md.mapColors(colors, src, bits); ok {
+			for _, c := range palette {
+				md.shades = append(md.shades, newShadeTable(c))
+			}
+			return
+		}
+	}
+}
+
+// mapColors sets md.fshade for colors rounded to bits bits per channel,
+// and returns the distinct colours in the order of first use (shade
+// tables 1, 2, …), or false when there are more than maxColors.
+func (md *model) mapColors(colors []color.NRGBA, src []int32, bits int) ([]color.NRGBA, bool) {
+	mask := uint8(0xff << (8 - bits))
+	half := ^mask >> 1 // the middle of the values a rounded one stands for
+	index := map[color.NRGBA]uint16{}
+	var palette []color.NRGBA
+	var last color.NRGBA
+	lastID := uint16(0)
+	for i, s := range src {
+		if int(s) >= len(colors) {
+			md.fshade[i] = 0
+			continue
+		}
+		c := colors[s]
+		c = color.NRGBA{R: c.R&mask | half, G: c.G&mask | half, B: c.B&mask | half, A: 255}
+		if lastID == 0 || c != last { // faces mostly come in runs of a colour
+			id, ok := index[c]
+			if !ok {
+				if len(palette) == maxColors {
+					return nil, false
+				}
+				palette = append(palette, c)
+				id = uint16(len(palette))
+				index[c] = id
+			}
+			last, lastID = c, id
+		}
+		md.fshade[i] = lastID
+	}
+	return palette, true
 }
 
 // cloud is a point cloud made ready to draw: finite points only, about the

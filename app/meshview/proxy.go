@@ -1,6 +1,7 @@
 package meshview
 
 import (
+	"image/color"
 	"math"
 	"math/bits"
 
@@ -62,17 +63,30 @@ func (s proxySizes) orDefault() proxySizes {
 // newProxy returns the model drawn in place of m while the view moves: m
 // decimated to about target triangles and prepared like any mesh (normals
 // and creases from the proxy's own faces, since merged vertices and faces
-// no longer match the original's). It returns nil when the proxy would
-// draw nothing, or no fewer triangles than m.
-func newProxy(m *geom.Mesh, target int) *model {
-	d, _ := decimate(m, target)
+// no longer match the original's). With colors, each of its triangles
+// takes the colour of the face of m it was made from (see decimate), or
+// the default grey past the end of colors. It returns nil when the proxy
+// would draw nothing, or no fewer triangles than m.
+func newProxy(m *geom.Mesh, colors []color.NRGBA, target int) *model {
+	d, src, _ := decimate(m, target)
 	if len(d.Faces) == 0 || len(d.Faces) >= len(m.Faces) {
 		return nil
 	}
-	return newModel(d)
+	var dc []color.NRGBA
+	if colors != nil {
+		dc = make([]color.NRGBA, len(src))
+		for i, f := range src {
+			dc[i] = modelColor
+			if int(f) < len(colors) {
+				dc[i] = colors[f]
+			}
+		}
+	}
+	return newModel(d, dc)
 }
 
-// decimate returns a mesh of about target triangles approximating m, and
+// decimate returns a mesh of about target triangles approximating m, the
+// index in m.Faces of the face each of its triangles was made from, and
 // the side of the grid's cubes it was made on (zero when m has no two
 // distinct finite vertices), by vertex clustering (Rossignac and Borrel,
 // "Multi-resolution 3D approximations for rendering complex scenes",
@@ -99,23 +113,23 @@ func newProxy(m *geom.Mesh, target int) *model {
 // surface (a triangle mesh of V vertices has about 2V faces); when the
 // estimate misses by more than a quarter, the grid is rescaled once by
 // the miss.
-func decimate(m *geom.Mesh, target int) (*geom.Mesh, float64) {
+func decimate(m *geom.Mesh, target int) (*geom.Mesh, []int32, float64) {
 	b := finiteBounds(m.Vertices)
 	if b.Empty() || target <= 0 {
-		return &geom.Mesh{}, 0
+		return &geom.Mesh{}, nil, 0
 	}
 	h := cellSize(m, b, target)
 	if !(h > 0) {
-		return &geom.Mesh{}, 0 // all vertices at one point: nothing to draw
+		return &geom.Mesh{}, nil, 0 // all vertices at one point: nothing to draw
 	}
 	c := newClusterer(m, b.Min, target)
-	out := c.cluster(h)
+	out, src := c.cluster(h)
 	if n := len(out.Faces); n > 0 && (4*n < 3*target || 4*n > 5*target) {
 		// Triangles go as 1/h² on a surface.
 		h = max(h*math.Sqrt(float64(n)/float64(target)), minCellSize(b))
-		out = c.cluster(h)
+		out, src = c.cluster(h)
 	}
-	return out, h
+	return out, src, h
 }
 
 // Grid limits: cell coordinates take cellBits bits each in a cell key.
@@ -189,8 +203,9 @@ func newClusterer(m *geom.Mesh, lo geom.Vec, target int) *clusterer {
 }
 
 // cluster returns m decimated on a grid of cubes of side h from c.lo, as
-// described in decimate.
-func (c *clusterer) cluster(h float64) *geom.Mesh {
+// described in decimate, and the index in m.Faces of the face each of its
+// triangles was made from.
+func (c *clusterer) cluster(h float64) (*geom.Mesh, []int32) {
 	m := c.m
 	for i := range c.cid {
 		c.cid[i] = unseen
@@ -202,8 +217,9 @@ func (c *clusterer) cluster(h float64) *geom.Mesh {
 	inv := 1 / h
 	n := len(m.Vertices)
 	faces := make([][3]int32, 0, c.target) // in cluster indices
+	src := make([]int32, 0, c.target)
 faces:
-	for _, f := range m.Faces {
+	for i, f := range m.Faces {
 		var t [3]int32
 		for k, v := range f {
 			if v < 0 || int(v) >= n {
@@ -230,6 +246,7 @@ faces:
 		}
 		if c.tris.add(t, faces) {
 			faces = append(faces, t)
+			src = append(src, int32(i))
 		}
 	}
 
@@ -248,7 +265,7 @@ faces:
 			faces[i][k] = c.remap[id]
 		}
 	}
-	return out
+	return out, src
 }
 
 // add puts vertex v into the cluster of its cell, making the cluster if

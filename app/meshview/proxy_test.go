@@ -23,13 +23,34 @@ func TestDecimate(t *testing.T) {
 		{"sphere", sphere(150), 8_000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, h := decimate(tc.m, tc.target)
+			d, src, h := decimate(tc.m, tc.target)
 			n := len(d.Faces)
 			t.Logf("%d faces to %d on %d vertices, cells of %.4g", len(tc.m.Faces), n, len(d.Vertices), h)
 			if 4*n < 3*tc.target || 4*n > 5*tc.target {
 				t.Errorf("%d faces, want %d ± 25 %%", n, tc.target)
 			}
 			checkMesh(t, d)
+
+			// Each face comes from a face of the original, in its order:
+			// each of its corners, the mean of a cell's vertices, is
+			// within the cell's diagonal of a corner of that face.
+			if len(src) != n {
+				t.Fatalf("%d source faces for %d faces", len(src), n)
+			}
+			for i, f := range src {
+				if f < 0 || int(f) >= len(tc.m.Faces) || i > 0 && f <= src[i-1] {
+					t.Fatalf("face %d comes from face %d (the one before from %d)", i, f, src[max(i-1, 0)])
+				}
+				for k, v := range d.Faces[i] {
+					dd := math.Inf(1)
+					for _, u := range tc.m.Faces[f] {
+						dd = min(dd, r3.Norm(r3.Sub(d.Vertices[v], tc.m.Vertices[u])))
+					}
+					if dd > math.Sqrt(3)*h {
+						t.Fatalf("corner %d of face %d is %.4g from its source's, cells of %.4g", k, i, dd, h)
+					}
+				}
+			}
 
 			// Within the original's bounds and at most a cell inside them.
 			got, want := d.Bounds(), tc.m.Bounds()
@@ -90,7 +111,7 @@ func TestDecimateInvalid(t *testing.T) {
 	m.Vertices[7] = geom.Vec{X: math.NaN()}
 	m.Vertices[8] = geom.Vec{Y: math.Inf(1)}
 	m.Faces = append(m.Faces, [3]int32{0, 1, int32(len(m.Vertices))}, [3]int32{-1, 2, 3})
-	d, _ := decimate(m, 1000)
+	d, _, _ := decimate(m, 1000)
 	if len(d.Faces) == 0 {
 		t.Fatal("no faces")
 	}
@@ -114,7 +135,7 @@ func TestDecimateEmpty(t *testing.T) {
 		{"no target", torus(10, 5), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if d, _ := decimate(tc.m, tc.target); len(d.Faces) != 0 || len(d.Vertices) != 0 {
+			if d, _, _ := decimate(tc.m, tc.target); len(d.Faces) != 0 || len(d.Vertices) != 0 {
 				t.Errorf("decimate = %d vertices, %d faces, want none", len(d.Vertices), len(d.Faces))
 			}
 		})

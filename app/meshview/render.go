@@ -3,6 +3,7 @@ package meshview
 import (
 	"encoding/binary"
 	"image"
+	"image/color"
 	"math"
 	"runtime"
 	"sync"
@@ -77,10 +78,9 @@ const (
 	fillWeight = 0.30
 )
 
-// Colours, as sRGB: a light grey model that reads on both backgrounds, and
-// calm vertical gradients.
+// Background colours, as sRGB: calm vertical gradients. (The model's grey
+// is modelColor.)
 var (
-	modelAlbedo = [3]float64{196, 199, 204}
 	lightTop    = [3]float64{245, 246, 248}
 	lightBottom = [3]float64{212, 216, 223}
 	darkTop     = [3]float64{62, 65, 71}
@@ -148,14 +148,7 @@ type Renderer struct {
 	pbins  [][]int32 // the same for points
 	slow   [][]int32 // slow[w]: faces worker w sent to the clipper
 	bg     []uint32  // background colour per row
-	lut    [256]uint32
-	lutKey lutKey
-}
-
-// lutKey says for what the colour table was built.
-type lutKey struct {
-	built bool
-	dark  bool
+	bgDark bool      // bg is the dark theme's
 }
 
 // pvert is a projected vertex.
@@ -175,7 +168,7 @@ func NewRenderer() *Renderer {
 
 // Shared, never changed: what a Renderer without a mesh or cloud draws.
 var (
-	noModel = newModel(nil)
+	noModel = newModel(nil, nil)
 	noCloud = newCloud(nil)
 )
 
@@ -191,14 +184,25 @@ func (r *Renderer) parts() (*model, *cloud) {
 	return md, cl
 }
 
-// SetMesh replaces the mesh drawn, nil for none. It prepares normals and
-// single-precision positions, which takes about 100 ms for a million
-// triangles, and for a mesh of more than ProxyMinTriangles faces also the
-// proxy drawn with Proxy set, on a second goroutine at the same time
-// (BenchmarkProxyBuild3M); it keeps no reference to m. Faces that index
-// out of range or use a vertex with a NaN or infinite coordinate are not
-// drawn. The camera is left as it is: call Reset to fit it.
-func (r *Renderer) SetMesh(m *geom.Mesh) {
+// SetMesh replaces the mesh drawn, nil for none, in the default grey. It
+// prepares normals and single-precision positions, which takes about
+// 100 ms for a million triangles, and for a mesh of more than
+// ProxyMinTriangles faces also the proxy drawn with Proxy set, on a second
+// goroutine at the same time (BenchmarkProxyBuild3M); it keeps no
+// reference to m. Faces that index out of range or use a vertex with a NaN
+// or infinite coordinate are not drawn. The camera is left as it is: call
+// Reset to fit it.
+func (r *Renderer) SetMesh(m *geom.Mesh) { r.SetMeshColors(m, nil) }
+
+// SetMeshColors is SetMesh with a colour for each face: face i of m is
+// drawn in colors[i], lit as the grey is (the light multiplies the colour)
+// and opaque whatever its alpha. Faces past the end of colors, and all of
+// them when colors is nil, are drawn in the default grey. A mesh of more
+// than 1024 distinct colours is drawn with them rounded to fewer bits per
+// channel until there are not. Each triangle of the proxy takes the colour
+// of the first face of m that it stands for. It keeps no reference to
+// colors; drawing a coloured mesh takes no longer than a grey one.
+func (r *Renderer) SetMeshColors(m *geom.Mesh, colors []color.NRGBA) {
 	sz := r.sizes.orDefault()
 	var proxy *model
 	var done chan struct{}
@@ -206,10 +210,10 @@ func (r *Renderer) SetMesh(m *geom.Mesh) {
 		done = make(chan struct{})
 		go func() {
 			defer close(done)
-			proxy = newProxy(m, sz.triangles)
+			proxy = newProxy(m, colors, sz.triangles)
 		}()
 	}
-	r.model = newModel(m)
+	r.model = newModel(m, colors)
 	if done != nil {
 		<-done
 	}
@@ -255,7 +259,8 @@ type frame struct {
 	bandH      int
 	smooth     bool
 	pointSize  int
-	lut        *[256]uint32
+	shades     []*shadeTable // the model's, by face through fshade
+	fshade     []uint16      // nil: every face in shades[0]
 	bg         []uint32
 	fnrm       []vec3
 	verts      []pvert // projected model vertices
@@ -312,7 +317,7 @@ func (r *Renderer) Render(img *image.RGBA) {
 		r.zbuf = make([]float32, w*h)
 	}
 	r.zbuf = r.zbuf[:w*h]
-	r.buildColors(h)
+	r.buildBackground(h)
 
 	workers := runtime.GOMAXPROCS(0)
 	nb := min(h, workers*bandsPerWorker)
@@ -327,7 +332,8 @@ func (r *Renderer) Render(img *image.RGBA) {
 		bandH:     bandH,
 		smooth:    r.Shading != Flat,
 		pointSize: r.PointSize,
-		lut:       &r.lut,
+		shades:    md.shades,
+		fshade:    md.fshade,
 		bg:        r.bg,
 		fnrm:      md.fnrm,
 	}
@@ -605,6 +611,10 @@ func (fr *frame) drawTri(a, b, c pvert, f int32, y0, y1 int) {
 	z0 := fa*a.z + fb*b.z + fc*c.z
 	zdx := (float32(dxa)*a.z + float32(dxb)*b.z + float32(dxc)*c.z) * inv
 	zdy := (float32(dya)*a.z + float32(dyb)*b.z + float32(dyc)*c.z) * inv
+	lut := fr.shades[0]
+	if fr.fshade != nil {
+		lut = fr.shades[fr.fshade[f]]
+	}
 	var i0, idx, idy float32
 	col := uint32(0)
 	if fr.smooth {
@@ -612,14 +622,14 @@ func (fr *frame) drawTri(a, b, c pvert, f int32, y0, y1 int) {
 		idx = (float32(dxa)*a.i + float32(dxb)*b.i + float32(dxc)*c.i) * inv
 		idy = (float32(dya)*a.i + float32(dyb)*b.i + float32(dyc)*c.i) * inv
 	} else {
-		col = fr.lut[uint8(intensity(fr.fnrm[f], fr.lk, fr.lf))]
+		col = lut[uint8(intensity(fr.fnrm[f], fr.lk, fr.lf))]
 	}
 
 	wa += topLeftBias(b, c)
 	wb += topLeftBias(c, a)
 	wc += topLeftBias(a, b)
 	n := int(x1-x0) + 1
-	lut, smooth, zbuf, pix, w, stride := fr.lut, fr.smooth, fr.zbuf, fr.pix, fr.w, fr.stride
+	smooth, zbuf, pix, w, stride := fr.smooth, fr.zbuf, fr.pix, fr.w, fr.stride
 	for y := int(ty0); y <= int(ty1); y++ {
 		ea, eb, ec := wa, wb, wc
 		dy := float32(y - int(ty0))
@@ -769,21 +779,9 @@ func clipPoly(dst, src []cvert, pl [4]float64) []cvert {
 	return dst
 }
 
-// buildColors fills the colour table of the model's shades and the
-// background rows for an image h pixels high.
-func (r *Renderer) buildColors(h int) {
-	key := lutKey{built: true, dark: r.Dark}
-	if r.lutKey != key {
-		for k := range r.lut {
-			var c [3]uint8
-			for j := range c {
-				// Light adds in linear space; the table maps back to sRGB.
-				c[j] = toSRGB(fromSRGB(modelAlbedo[j]/255) * float64(k) / 255)
-			}
-			r.lut[k] = pack(c[0], c[1], c[2])
-		}
-	}
-	if r.lutKey != key || len(r.bg) != h {
+// buildBackground fills the background rows for an image h pixels high.
+func (r *Renderer) buildBackground(h int) {
+	if r.bgDark != r.Dark || len(r.bg) != h {
 		top, bottom := lightTop, lightBottom
 		if r.Dark {
 			top, bottom = darkTop, darkBottom
@@ -798,7 +796,7 @@ func (r *Renderer) buildColors(h int) {
 			r.bg[y] = pack(c[0], c[1], c[2])
 		}
 	}
-	r.lutKey = key
+	r.bgDark = r.Dark
 }
 
 // fromSRGB and toSRGB convert between sRGB and linear values in [0, 1]

@@ -343,12 +343,12 @@ func TestNearClip(t *testing.T) {
 func TestFillRule(t *testing.T) {
 	const w, h = 48, 40
 	newFrame := func() *frame {
-		var lut [256]uint32
+		var lut shadeTable
 		for i := range lut {
 			lut[i] = 0xff000001
 		}
 		return &frame{w: w, h: h, pix: make([]uint8, 4*w*h), stride: 4 * w, zbuf: make([]float32, w*h),
-			lut: &lut, fnrm: make([]vec3, 1)}
+			shades: []*shadeTable{&lut}, fnrm: make([]vec3, 1)}
 	}
 	fx := func(x, y float64) pvert {
 		return pvert{x: int32(math.Round(x * subOne)), y: int32(math.Round(y * subOne)), z: 1}
@@ -432,13 +432,13 @@ func TestFillRule(t *testing.T) {
 
 func TestCreases(t *testing.T) {
 	// Every corner of a box is three creases: 8 vertices become 24.
-	md := newModel(box(geom.Vec{}, geom.Vec{X: 1, Y: 1, Z: 1}))
+	md := newModel(box(geom.Vec{}, geom.Vec{X: 1, Y: 1, Z: 1}), nil)
 	if got := len(md.pos); got != 24 {
 		t.Errorf("box: %d vertices after splitting creases, want 24", got)
 	}
 	// A fine sphere has none.
 	s := sphere(32)
-	md = newModel(s)
+	md = newModel(s, nil)
 	if got, want := len(md.pos), len(s.Vertices); got != want {
 		t.Errorf("sphere: %d vertices after splitting creases, want %d", got, want)
 	}

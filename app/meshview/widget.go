@@ -2,6 +2,7 @@ package meshview
 
 import (
 	"image"
+	"image/color"
 	"math"
 	"sync"
 	"time"
@@ -61,6 +62,7 @@ type View struct {
 	meshBox  geom.Box
 	cloudBox geom.Box
 	mesh     *geom.Mesh // set by SetMesh, taken by the render goroutine
+	colors   []color.NRGBA
 	cloud    *geom.PointCloud
 	newMesh  bool
 	newCloud bool
@@ -105,10 +107,15 @@ func New() *View {
 	return v
 }
 
-// SetMesh shows m, nil for none, and fits the view to everything shown.
-// The mesh is read on another goroutine after SetMesh returns: do not change
-// it afterwards.
-func (v *View) SetMesh(m *geom.Mesh) {
+// SetMesh shows m, nil for none, in the default grey, and fits the view to
+// everything shown. The mesh is read on another goroutine after SetMesh
+// returns: do not change it afterwards.
+func (v *View) SetMesh(m *geom.Mesh) { v.SetMeshColors(m, nil) }
+
+// SetMeshColors is SetMesh with face i of m drawn in colors[i], as
+// Renderer.SetMeshColors draws it: lit, opaque, and faces past the end of
+// colors in the default grey. Do not change colors afterwards either.
+func (v *View) SetMeshColors(m *geom.Mesh, colors []color.NRGBA) {
 	var b geom.Box
 	if m != nil {
 		b = finiteBounds(m.Vertices)
@@ -117,7 +124,7 @@ func (v *View) SetMesh(m *geom.Mesh) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.mesh, v.newMesh, v.meshBox = m, true, b
+	v.mesh, v.colors, v.newMesh, v.meshBox = m, colors, true, b
 	v.cam.Fit(v.boundsLocked())
 	v.requestLocked()
 }
@@ -319,12 +326,12 @@ func (v *View) renderLoop() {
 		v.pending = false
 		cam, size, dark, shading := v.cam, v.size, v.dark, v.shading
 		proxy := v.movingLocked()
-		mesh, newMesh, cloud, newCloud := v.mesh, v.newMesh, v.cloud, v.newCloud
-		v.mesh, v.newMesh, v.cloud, v.newCloud = nil, false, nil, false
+		mesh, colors, newMesh, cloud, newCloud := v.mesh, v.colors, v.newMesh, v.cloud, v.newCloud
+		v.mesh, v.colors, v.newMesh, v.cloud, v.newCloud = nil, nil, false, nil, false
 		v.mu.Unlock()
 
 		if newMesh {
-			v.r.SetMesh(mesh)
+			v.r.SetMeshColors(mesh, colors)
 		}
 		if newCloud {
 			v.r.SetCloud(cloud)
