@@ -14,17 +14,14 @@ import (
 	"github.com/replica3d/replica/pipeline/mesh"
 )
 
-// cadVolumeTol is the chord error (mm) of the tessellation that measures
-// the solid's volume; a faceted solid comes out exactly whatever it is.
-const cadVolumeTol = 0.01
-
-// runCad turns a watertight mesh into a STEP solid. The solid is faceted,
-// one planar face per flat region of the mesh, until the fitting of
-// cylinders, cones and spheres (pipeline/cad) is wired in here.
+// runCad turns a watertight mesh into a STEP solid with analytic faces
+// (cad.Assemble): planes, cylinders, cones and spheres fitted to it and
+// bounded by their intersections, flat facets for what fits none.
 func runCad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("cad", stderr, "IN.(ply|stl) --out model.step [--name NAME]")
+	fs := newFlagSet("cad", stderr, "IN.(ply|stl) --out model.step [--name NAME] [--snap=false]")
 	out := fs.String("out", "", "STEP `file` to write (required)")
 	name := fs.String("name", "", "product name in the STEP (default: the input's file name)")
+	snap := fs.Bool("snap", true, "snap near-parallel and near-square faces, coaxial cylinders and hole diameters to 0.1 mm (the mesh must be in millimetres)")
 	in, err := parseWithArg(fs, args, "mesh")
 	if err != nil {
 		return err
@@ -50,21 +47,33 @@ func runCad(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s, err := cad.FromMesh(m, *name)
+	s, rep, err := cad.Assemble(ctx, m, *name, &cad.AssembleOptions{Fit: &cad.FitOptions{NoSnap: !*snap}})
 	if errors.Is(err, cad.ErrNotWatertight) || errors.Is(err, cad.ErrEmptyMesh) {
 		return fmt.Errorf("%s: %w; repair it first (replica process writes watertight models)", in, err)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	tm, err := cad.Tessellate(s, cadVolumeTol)
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(*out, func(w io.Writer) error { return cad.WriteSTEP(w, s) }); err != nil {
+	unc := max(cad.DefaultUncertainty, rep.Tolerance)
+	if err := writeFileAtomic(*out, func(w io.Writer) error {
+		return cad.WriteSTEPWith(w, s, &cad.WriteOptions{Uncertainty: unc})
+	}); err != nil {
 		return fmt.Errorf("cad: %w", err)
 	}
-	fmt.Fprintf(stdout, "Solid: %d faces (faceted: no primitives fitted yet), volume %.6g mm³, written to %s\n", len(s.Faces), tm.SignedVolume(), *out)
+	if rep.Faceted {
+		fmt.Fprintf(stdout, "Solid: %d flat facets (%s), volume %.6g mm³, written to %s\n", len(s.Faces), rep.Note, rep.Volume, *out)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Solid: %d faces: %s; volume %.6g mm³, written to %s\n",
+		len(s.Faces), strings.Join(rep.Features, ", "), rep.Volume, *out)
+	if rep.Demoted > 0 {
+		fmt.Fprintf(stdout, "%d triangles that would not close the solid on their surfaces were kept as facets\n", rep.Demoted)
+	}
+	if rep.Fit != nil {
+		for _, sn := range rep.Fit.Snaps {
+			fmt.Fprintf(stdout, "Snapped: %s\n", sn)
+		}
+	}
 	return nil
 }
 

@@ -58,7 +58,7 @@ func TestCadCommand(t *testing.T) {
 			if err := run(context.Background(), []string{"cad", filepath.Join(dir, in), "--out", step, "--name", "bracket"}, &out, &errb); err != nil {
 				t.Fatalf("cad: %v\n%s", err, errb.String())
 			}
-			want := "Solid: 6 faces (faceted: no primitives fitted yet), volume 6000 mm³, written to " + step + "\n"
+			want := "Solid: 6 faces: 6 planes; volume 6000 mm³, written to " + step + "\n"
 			if out.String() != want {
 				t.Errorf("summary %q, want %q", out.String(), want)
 			}

@@ -176,10 +176,9 @@ func printCad(w io.Writer, c *local.CadSummary) {
 	case c.Skipped != "":
 		fmt.Fprintf(w, "CAD: no STEP written: %s\n", c.Skipped)
 	case c.Faceted:
-		fmt.Fprintf(w, "CAD: %s, %d faces (faceted)\n", c.File, c.Faces)
+		fmt.Fprintf(w, "CAD: %s, %d flat facets: %s\n", c.File, c.Faces, c.Note)
 	default:
-		fmt.Fprintf(w, "CAD: %s, %d faces (%d planes, %d cylinders, %d cones, %d spheres)\n", c.File, c.Faces,
-			c.Surfaces["plane"], c.Surfaces["cylinder"], c.Surfaces["cone"], c.Surfaces["sphere"])
+		fmt.Fprintf(w, "CAD: %s, %d faces: %s\n", c.File, c.Faces, strings.Join(c.Features, ", "))
 	}
 }
 

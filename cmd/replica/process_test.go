@@ -225,8 +225,8 @@ func TestProcessCommand(t *testing.T) {
 		rep.Model.Failed != "" || !rep.Model.Watertight || !strings.Contains(out.String(), " mm, volume ") ||
 		rep.Skipped["dense"] != "" || rep.Dense == nil || rep.Dense.Backend != local.DenseMVS || rep.Dense.Points == 0 ||
 		rep.Outputs["dense"] != "dense.ply" || rep.Mesh.Source != "dense" || !strings.Contains(out.String(), "Dense points: ") ||
-		rep.Outputs["step"] != "model.step" || rep.Cad == nil || rep.Cad.Faces == 0 || !rep.Cad.Faceted ||
-		math.Abs(rep.Cad.Volume-rep.Model.Volume) > 1e-6*math.Abs(rep.Model.Volume) || !strings.Contains(out.String(), "CAD: model.step, ") {
+		rep.Outputs["step"] != "model.step" || rep.Cad == nil || rep.Cad.Faces == 0 ||
+		math.Abs(rep.Cad.Volume-rep.Model.Volume) > cadVolumeShare*math.Abs(rep.Model.Volume) || !strings.Contains(out.String(), "CAD: model.step, ") {
 		t.Errorf("dense: report %+v, summary %q", rep, out.String())
 	}
 	for _, f := range files {
@@ -285,6 +285,11 @@ func TestProcessCommand(t *testing.T) {
 		t.Errorf("eval of an empty folder: %v", err)
 	}
 }
+
+// cadVolumeShare is how far the STEP solid's volume may be from the
+// printable model's: the fitted surfaces smooth the mesh's noise away
+// (cad.Assemble falls back to the exact faceted solid beyond 2 %).
+const cadVolumeShare = 0.02
 
 // TestProcessWithoutMarkers: photos without the scale sheet give a model
 // of unknown scale, marked so and without a 3MF (which must state a unit);

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/spatial/r3"
 
 	"github.com/replica3d/replica/pipeline/geom"
+	"github.com/replica3d/replica/pipeline/mesh"
 )
 
 // AssembleOptions tunes Assemble. A nil *AssembleOptions, and every zero
@@ -54,8 +55,20 @@ type AssembleReport struct {
 	// facets alone; Note says why.
 	Faceted bool
 	Note    string
+	// Volume is the solid's, from a tessellation within volumeTol of
+	// its size (exact for a faceted solid).
+	Volume  float64
 	Seconds float64
 }
+
+// Assemble's check of its solid: tessellated within volumeTol of the
+// mesh's largest extent, it must enclose the mesh's volume within
+// volumeShare. Fitted surfaces smooth noise away and straighten edges,
+// which moves the volume by a fraction of a per cent on the parts tested.
+const (
+	volumeTol   = 1e-4
+	volumeShare = 0.02
+)
 
 // Assemble makes a solid with analytic faces from a closed triangle mesh
 // (the scaled, repaired model):
@@ -86,8 +99,9 @@ type AssembleReport struct {
 // A region whose vertices cannot be brought onto its neighbours' surfaces
 // within 4 ε (surfaces that do not meet where the mesh says they do), or
 // whose move turns a facet over, is given up to facets and the rest
-// assembled again, at most six times; the report counts them. With no
-// surface fitted, or no valid solid after that, Assemble returns
+// assembled again, at most six times; the report counts them. The solid
+// is then tessellated, and must enclose the mesh's volume within 2 %.
+// With no surface fitted, or no valid solid after that, Assemble returns
 // FromMesh's faceted solid and says so in the report: a valid solid
 // always comes out of a watertight mesh.
 //
@@ -112,7 +126,11 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 		return nil, nil, fmt.Errorf("%w: %d boundary edges, %d non-manifold edges, %d inconsistently oriented edges, %d collapsed faces",
 			ErrNotWatertight, t.BoundaryEdges, t.NonManifoldEdges, t.InconsistentEdges, t.CollapsedFaces)
 	}
-	a, err := newAssembler(m)
+	// Long thin triangles are split first (see bisectLong): the surface
+	// stays as it was.
+	med := mesh.MedianEdge(m)
+	work, _ := bisectLong(m, 8*med, nil)
+	a, err := newAssembler(work)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,6 +141,7 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 			return nil, nil, err
 		}
 		rep.Faceted, rep.Note = true, why
+		rep.Volume = m.SignedVolume()
 		rep.Faces, rep.Fitted, rep.Freeform = len(s.Faces), 0, len(s.Faces)
 		rep.Surfaces, rep.Features, rep.Holes = map[string]int{}, nil, nil
 		rep.Tolerance = 0
@@ -156,9 +175,12 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 		a.surfaces[k] = p.Surface
 	}
 	a.eps = frep.Epsilon
+	// A vertex may move 4ε onto its surfaces, or a bevel's width: about
+	// one edge of the mesh.
+	a.maxMove = max(4*a.eps, 1.5*med)
 	a.labelTriangles(prims, tri)
 	progress(0.85)
-	for round := 0; round < 7; round++ {
+	for round := 0; round < 10; round++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
@@ -166,13 +188,24 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 		if a.analytic == 0 {
 			return faceted("every fitted region had to be given up: the solid is the mesh's facets")
 		}
-		bad := a.snap()
-		if len(bad) == 0 {
+		bad, relabelled := a.snap()
+		if len(bad) == 0 && !relabelled {
 			s, err := a.build(name)
 			if err == nil {
 				err = s.Validate()
 			}
 			if err == nil {
+				// The solid must enclose what the mesh does: faces bounded
+				// the wrong way round, or surfaces run far past the mesh,
+				// would show here.
+				tm, terr := Tessellate(s, volumeTol*a.size)
+				if terr != nil {
+					return faceted(fmt.Sprintf("the fitted faces could not be checked (%v): the solid is the mesh's facets", terr))
+				}
+				rep.Volume = tm.SignedVolume()
+				if want := m.SignedVolume(); !(math.Abs(rep.Volume-want) <= volumeShare*math.Abs(want)) {
+					return faceted(fmt.Sprintf("the fitted faces enclose %.4g, the mesh %.4g: the solid is the mesh's facets", rep.Volume, want))
+				}
 				a.report(s, rep)
 				rep.Seconds = time.Since(start).Seconds()
 				progress(1)
@@ -184,7 +217,7 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 				return faceted(fmt.Sprintf("the fitted faces did not make a valid solid (%v): the solid is the mesh's facets", err))
 			}
 		}
-		if round == 6 {
+		if round == 9 {
 			break
 		}
 		rep.Demoted += a.demoteAround(bad)
@@ -208,6 +241,8 @@ type assembler struct {
 	// fitting and the labelling need them steadier than that.
 	vnormal []r3.Vec
 	area    []float64
+	total   float64 // area of the mesh
+	size    float64 // largest extent of the mesh
 	twin    []int32 // half-edge 3·t+k runs from corner k to k+1 of triangle t
 	out     []int32 // CSR of outgoing half-edges: outStart[v]..outStart[v+1]
 	outAt   []int32
@@ -215,6 +250,8 @@ type assembler struct {
 	prims    []shape
 	surfaces []Surface
 	eps      float64
+	maxMove  float64   // how far snap may move a vertex
+	tried    []bool    // per triangle: snap has tried to join it to a neighbour
 	vtol     []float64 // per primitive: how far a triangle's corners may lie
 
 	label    []int32 // per triangle: primitive or -1
@@ -236,7 +273,9 @@ func newAssembler(m *geom.Mesh) (*assembler, error) {
 			return nil, fmt.Errorf("cad: mesh face %d has zero area", i)
 		}
 		a.normal[i], a.area[i] = r3.Scale(1/l, c), l/2
+		a.total += l / 2
 	}
+	a.size = m.Bounds().MaxExtent()
 	a.twin, a.out, a.outAt = halfEdges(m)
 	a.vnormal = a.vertexNormals()
 	return a, nil
@@ -307,6 +346,10 @@ func (a *assembler) vertexNormals() []r3.Vec {
 	return out
 }
 
+// sampleCos is the cosine of the largest angle between a triangle's normal
+// and the smoothed normal at a point of it that sample gives the point.
+var sampleCos = math.Cos(25 * math.Pi / 180)
+
 // sample draws about n points evenly over the surface (systematic sampling
 // by area with a random start), each with its triangle's normal and index.
 func (a *assembler) sample(n int, seed uint64) (pts, nrm []r3.Vec, tri []int32) {
@@ -329,8 +372,12 @@ func (a *assembler) sample(n int, seed uint64) (pts, nrm []r3.Vec, tri []int32) 
 			p0, p1, p2 := a.pos[f[0]], a.pos[f[1]], a.pos[f[2]]
 			p := r3.Add(p0, r3.Add(r3.Scale(u, r3.Sub(p1, p0)), r3.Scale(v, r3.Sub(p2, p0))))
 			n := r3.Add(r3.Scale(1-u-v, a.vnormal[f[0]]), r3.Add(r3.Scale(u, a.vnormal[f[1]]), r3.Scale(v, a.vnormal[f[2]])))
-			if l := r3.Norm(n); l > 0 {
+			// Near an edge the smoothed normals lean towards the next
+			// face; there the triangle's own is the better guess.
+			if l := r3.Norm(n); l > 0 && r3.Dot(n, a.normal[i]) >= sampleCos*l {
 				n = r3.Scale(1/l, n)
+			} else {
+				n = a.normal[i]
 			}
 			pts, nrm, tri = append(pts, p), append(nrm, n), append(tri, int32(i))
 		}
@@ -490,6 +537,36 @@ func (a *assembler) labelTriangles(prims []Primitive, tri []int32) {
 			a.label[t], specks = -1, true
 		}
 	}
+	// So do pieces of a surface's region pinched off at a vertex, up to a
+	// quarter of the piece they touch: a few triangles at the foot of a
+	// wall, labelled the wall's but joined to it by a corner only, would
+	// make a face of their own.
+	var regs []int32
+	pinched := map[int32]bool{}
+	for v := range a.pos {
+		regs = a.regionsAt(int32(v), regs[:0])
+		for i, r := range regs {
+			for _, q := range regs[i+1:] {
+				if r < 0 || q < 0 || a.regPrim[r] != a.regPrim[q] {
+					continue
+				}
+				small, big := r, q
+				if a.regArea[small] > a.regArea[big] {
+					small, big = big, small
+				}
+				if a.regArea[small] < 0.25*a.regArea[big] {
+					pinched[small] = true
+				}
+			}
+		}
+	}
+	if len(pinched) > 0 {
+		for t, r := range a.region {
+			if r >= 0 && pinched[r] {
+				a.label[t], specks = -1, true
+			}
+		}
+	}
 	if specks {
 		a.absorb()
 	}
@@ -535,10 +612,68 @@ func (a *assembler) absorb() {
 			break
 		}
 	}
+	// A freeform triangle each of whose corners lies on one or other of
+	// its neighbours' surfaces spans the edge where they meet: a bevel
+	// the mesher cut across a sharp edge. It joins the neighbour with most
+	// of its corners, and snap then moves the corner left over onto the
+	// edge.
+	for range 2 {
+		changed := false
+		for t := range nf {
+			if a.label[t] >= 0 {
+				continue
+			}
+			var ks [3]int32
+			for c := range 3 {
+				ks[c] = a.label[a.twin[3*t+c]/3]
+			}
+			f := a.m.Faces[t]
+			best, bestN := int32(-1), 0
+			covered := 0
+			for c := range 3 {
+				on := false
+				for _, k := range ks {
+					if k < 0 {
+						continue
+					}
+					if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); math.Abs(d) <= 2*a.vtol[k] {
+						on = true
+					}
+				}
+				if on {
+					covered++
+				}
+			}
+			if covered < 3 {
+				continue
+			}
+			for _, k := range ks {
+				if k < 0 {
+					continue
+				}
+				n := 0
+				for c := range 3 {
+					if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); math.Abs(d) <= 2*a.vtol[k] {
+						n++
+					}
+				}
+				if n > bestN {
+					best, bestN = k, n
+				}
+			}
+			if best >= 0 {
+				a.label[t], changed = best, true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
 }
 
 // regions splits the labelled triangles into edge-connected regions of one
-// primitive; regions of fewer than three triangles go to freeform.
+// primitive; regions of fewer than three triangles go to freeform unless
+// they are 0.5 % of the surface or more (a box of twelve triangles).
 func (a *assembler) regions() {
 	nf := len(a.m.Faces)
 	a.region = make([]int32, nf)
@@ -570,7 +705,7 @@ func (a *assembler) regions() {
 				}
 			}
 		}
-		if len(members) < 3 {
+		if len(members) < 3 && ar < 0.005*a.total {
 			for _, t := range members {
 				a.region[t] = -1
 			}
@@ -602,11 +737,14 @@ func (a *assembler) demoteAround(vs []int32) int {
 
 // snap moves every vertex onto the surfaces of the regions around it,
 // starting again from the input's positions. It returns the vertices that
-// cannot be brought within 4ε onto their surfaces, and the moved corners
-// of facets the moves turn over or flatten.
-func (a *assembler) snap() []int32 {
+// cannot be brought within maxMove onto their surfaces, and the moved
+// corners of facets the moves turn over or flatten that cannot join a
+// neighbour instead (relabelled says some did).
+func (a *assembler) snap() (bad []int32, relabelled bool) {
 	copy(a.pos, a.m.Vertices)
-	var bad []int32
+	if a.tried == nil {
+		a.tried = make([]bool, len(a.m.Faces))
+	}
 	var regs []int32
 	var shapes []*shape
 	moved := make([]bool, len(a.pos))
@@ -627,7 +765,7 @@ func (a *assembler) snap() []int32 {
 			continue
 		}
 		p, ok := project(a.m.Vertices[v], shapes)
-		if !ok || r3.Norm(r3.Sub(p, a.m.Vertices[v])) > 4*a.eps {
+		if !ok || r3.Norm(r3.Sub(p, a.m.Vertices[v])) > a.maxMove {
 			bad = append(bad, int32(v))
 			continue
 		}
@@ -643,13 +781,40 @@ func (a *assembler) snap() []int32 {
 		if r3.Dot(c, a.normal[t]) > 1e-3*a.area[t] {
 			continue
 		}
+		// Rather than give the surfaces up about it, the facet joins a
+		// neighbour whose surface all its corners can go onto: it is most
+		// often a sliver between two fitted regions.
+		if !a.tried[t] {
+			a.tried[t] = true
+			joined := false
+			for c := range 3 {
+				k := a.label[a.twin[3*t+c]/3]
+				if k < 0 {
+					continue
+				}
+				ok := true
+				for _, v := range f {
+					if d, _ := a.prims[k].distNormal(a.m.Vertices[v]); !(math.Abs(d) <= a.maxMove) {
+						ok = false
+					}
+				}
+				if ok {
+					a.label[t], joined = k, true
+					break
+				}
+			}
+			if joined {
+				relabelled = true
+				continue
+			}
+		}
 		for _, v := range f {
 			if moved[v] {
 				bad = append(bad, v)
 			}
 		}
 	}
-	return bad
+	return bad, relabelled
 }
 
 // regionsAt appends the distinct regions (-1 for freeform) of the
@@ -797,6 +962,19 @@ func (a *assembler) build(name string) (*Solid, error) {
 			}
 			h = n
 		}
+		// A loop through one vertex twice — a region pinched there, a
+		// facet reaching a hole's rim from the outside — would bound a
+		// face that touches itself: give up the triangles about it.
+		if F < int32(len(a.regPrim)) {
+			visits := make(map[int32]bool, len(loop))
+			for _, h := range loop {
+				if v := from(h); visits[v] {
+					a.badVerts = append(a.badVerts, v)
+				} else {
+					visits[v] = true
+				}
+			}
+		}
 		// Split it into chains at corners.
 		first := -1
 		for i, h := range loop {
@@ -852,6 +1030,13 @@ func (a *assembler) build(name string) (*Solid, error) {
 			byKey[key] = made{edges}
 			for _, e := range edges {
 				bound = append(bound, OrientedEdge{Edge: e, Forward: true})
+			}
+		}
+		// Two straight edges enclose nothing: a sliver of a region
+		// between two others, met only at its ends.
+		if curved := slices.ContainsFunc(bound, func(oe OrientedEdge) bool { return s.Edges[oe.Edge].Curve != nil }); len(bound) < 3 && !curved {
+			for _, h := range loop {
+				a.badVerts = append(a.badVerts, from(h))
 			}
 		}
 		s.Faces[F].Bounds = append(s.Faces[F].Bounds, bound)

@@ -228,6 +228,11 @@ func (f *fitter) run() ([]Primitive, []int32, *FitReport, error) {
 			return nil, nil, nil, err
 		}
 	}
+	// Region growing may have split a surface into parts refined apart.
+	n0 := len(f.shapes)
+	if f.merge(); len(f.shapes) < n0 {
+		f.assign()
+	}
 	f.prog(0.95)
 	if !f.opt.NoSnap {
 		f.snap()
@@ -576,8 +581,9 @@ func (f *fitter) largestComponent(idx []int32) []int32 {
 // connected region, makes further regions of MinPoints or more primitives
 // of their own, drops primitives left under MinPoints, and refines every
 // shape on its new points.
-// merge drops every shape most of whose points (mergeShare of them) fit a
-// larger one too: one surface found twice. On a noisy mesh the first
+// merge drops every shape that is a larger one's surface within 2ε
+// (sameShape), or most of whose points (mergeShare of them) lie within 2ε
+// of a larger one: one surface found twice. On a noisy mesh the first
 // cylinder found takes the points within ε of it, and the noise's tails,
 // left over, make a second one 0.05 mm wider on the same axis, and a third
 // narrower; a short wide cylinder is found again as a sphere. Region
@@ -604,10 +610,14 @@ func (f *fitter) merge() {
 		step := max(1, len(idx)/500)
 		redundant := false
 		for j := range keep {
+			if sameShape(&keep[j], &f.shapes[k], 2*f.eps) {
+				redundant = true
+				break
+			}
 			n, in := 0, 0
 			for s := 0; s < len(idx); s += step {
 				n++
-				if ok, _ := keep[j].fits(f.pts[idx[s]], f.nrm[idx[s]], f.eps, f.cosA); ok {
+				if ok, _ := keep[j].fits(f.pts[idx[s]], f.nrm[idx[s]], 2*f.eps, f.cosA); ok {
 					in++
 				}
 			}
@@ -623,13 +633,35 @@ func (f *fitter) merge() {
 	f.shapes = keep
 }
 
+// sameShape reports whether s and t are one surface up to tol: of one
+// kind, axes or normals within 2°, and offsets, axis distances, centres
+// and radii within tol.
+func sameShape(s, t *shape, tol float64) bool {
+	const cos2 = 0.99939 // cos 2°
+	if s.kind != t.kind {
+		return false
+	}
+	d := r3.Sub(t.c, s.c)
+	switch s.kind {
+	case kindPlane:
+		return math.Abs(r3.Dot(s.a, t.a)) >= cos2 && math.Abs(r3.Dot(d, s.a)) <= tol
+	case kindSphere:
+		return r3.Norm(d) <= tol && math.Abs(s.r-t.r) <= tol
+	case kindCylinder:
+		off := r3.Norm(r3.Sub(d, r3.Scale(r3.Dot(d, s.a), s.a)))
+		return math.Abs(r3.Dot(s.a, t.a)) >= cos2 && off <= tol && math.Abs(s.r-t.r) <= tol
+	default:
+		return r3.Dot(s.a, t.a) >= cos2 && r3.Norm(d) <= tol && math.Abs(s.ang-t.ang) <= 2*math.Pi/180
+	}
+}
+
 // mergeShare is the share of a shape's points that must fit a larger shape
 // for merge to drop it.
 const mergeShare = 0.8
 
-func (f *fitter) regrow() error {
-	n := len(f.pts)
-	f.parallel(n, chunkSize, func(_, lo, hi int) {
+// assign gives every point to the shape it fits best, or none.
+func (f *fitter) assign() {
+	f.parallel(len(f.pts), chunkSize, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			f.label[i] = -1
 			bestD := math.Inf(1)
@@ -640,6 +672,10 @@ func (f *fitter) regrow() error {
 			}
 		}
 	})
+}
+
+func (f *fitter) regrow() error {
+	f.assign()
 	if err := f.ctx.Err(); err != nil {
 		return err
 	}

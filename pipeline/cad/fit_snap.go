@@ -103,7 +103,9 @@ func (f *fitter) snap() {
 			}
 			deg := math.Acos(math.Min(1, r3.Dot(a, s.a))) * 180 / math.Pi
 			s.a, s.c = a, centroid(members[k])
-			f.snaps = append(f.snaps, fmt.Sprintf("plane %d made %s plane %d (turned %.3f°)", k, what, ref, deg))
+			if deg >= 0.0005 { // rounding is no news
+				f.snaps = append(f.snaps, fmt.Sprintf("plane %d made %s plane %d (turned %.3f°)", k, what, ref, deg))
+			}
 		case kindCylinder, kindCone:
 			a, j, ok := align(s.a)
 			if !ok || a == s.a {
@@ -117,7 +119,9 @@ func (f *fitter) snap() {
 				*s = refine(*s, strided(f.pts, members[k]))
 				s.a = a // keep the snapped axis; the apex and angle moved with it
 			}
-			f.snaps = append(f.snaps, fmt.Sprintf("%s %d axis made parallel to plane %d's normal (turned %.3f°)", s.kind, k, frameOf[j], deg))
+			if deg >= 0.0005 {
+				f.snaps = append(f.snaps, fmt.Sprintf("%s %d axis made parallel to plane %d's normal (turned %.3f°)", s.kind, k, frameOf[j], deg))
+			}
 		}
 	}
 	// Coaxial cylinders: the larger (earlier) one's axis wins.

@@ -1,7 +1,6 @@
 package cad
 
 import (
-	"container/heap"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -141,9 +140,9 @@ func flangeSolid() (*Solid, float64) {
 }
 
 // truthMesh triangulates a solid and refines the triangles by longest-edge
-// bisection (Rivara) until no edge is longer than h, every new vertex put
-// on its faces' surfaces: the part's true surface as an even mesh, for
-// noise to be added to.
+// bisection until no edge is longer than h, every new vertex put on its
+// faces' surfaces: the part's true surface as an even mesh, for noise to
+// be added to.
 func truthMesh(tb testing.TB, s *Solid, h float64) *geom.Mesh {
 	tb.Helper()
 	m, faces, err := TessellateFaces(s, 0.05)
@@ -154,78 +153,22 @@ func truthMesh(tb testing.TB, s *Solid, h float64) *geom.Mesh {
 	for i, f := range s.Faces {
 		shapes[i] = shapeOf(f.Surface)
 	}
-	tris := m.Faces
-	fid := faces
-	at := map[[2]int32]int32{}
-	q := &edgeHeap{}
-	length := func(a, b int32) float64 { return r3.Norm(r3.Sub(m.Vertices[a], m.Vertices[b])) }
-	put := func(t int32) {
-		f := tris[t]
-		for k := range 3 {
-			a, b := f[k], f[(k+1)%3]
-			at[[2]int32{a, b}] = t
-			if l := length(a, b); l > h && a < b {
-				heap.Push(q, edgeLen{l, a, b})
-			}
-		}
-	}
-	for t := range tris {
-		put(int32(t))
-	}
-	for q.Len() > 0 {
-		e := heap.Pop(q).(edgeLen)
-		t1, ok1 := at[[2]int32{e.a, e.b}]
-		t2, ok2 := at[[2]int32{e.b, e.a}]
-		if !ok1 || !ok2 || length(e.a, e.b) != e.l {
-			continue
-		}
-		mid := r3.Scale(0.5, r3.Add(m.Vertices[e.a], m.Vertices[e.b]))
-		on := []*shape{&shapes[fid[t1]]}
-		if fid[t2] != fid[t1] {
-			on = append(on, &shapes[fid[t2]])
+	var failed bool
+	out, _ := bisectLong(m, h, func(_, _ int32, mid r3.Vec, o1, o2 int32) r3.Vec {
+		on := []*shape{&shapes[faces[o1]]}
+		if faces[o2] != faces[o1] {
+			on = append(on, &shapes[faces[o2]])
 		}
 		p, ok := project(mid, on)
 		if !ok {
-			tb.Fatalf("midpoint %v does not go onto its faces", mid)
+			failed = true
 		}
-		m.Vertices = append(m.Vertices, p)
-		mv := int32(len(m.Vertices) - 1)
-		delete(at, [2]int32{e.a, e.b})
-		delete(at, [2]int32{e.b, e.a})
-		for _, t := range []int32{t1, t2} {
-			f := tris[t]
-			k := 0
-			for f[k] != e.a && f[k] != e.b || f[(k+1)%3] != e.a && f[(k+1)%3] != e.b {
-				k++
-			}
-			a, b, c := f[k], f[(k+1)%3], f[(k+2)%3]
-			tris[t] = [3]int32{a, mv, c}
-			tris = append(tris, [3]int32{mv, b, c})
-			fid = append(fid, fid[t])
-			put(t)
-			put(int32(len(tris) - 1))
-		}
+		return p
+	})
+	if failed {
+		tb.Fatal("a midpoint does not go onto its faces")
 	}
-	m.Faces = tris
-	return m
-}
-
-type edgeLen struct {
-	l    float64
-	a, b int32
-}
-
-type edgeHeap []edgeLen
-
-func (h edgeHeap) Len() int           { return len(h) }
-func (h edgeHeap) Less(i, j int) bool { return h[i].l > h[j].l }
-func (h edgeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *edgeHeap) Push(x any)        { *h = append(*h, x.(edgeLen)) }
-func (h *edgeHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	return out
 }
 
 // addNoise moves every vertex along its normal (area-weighted) by Gaussian

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,8 +37,8 @@ func cadEnv(t *testing.T, s ModelSummary, m *geom.Mesh) *pipeline.Env {
 	return &pipeline.Env{Dir: dir, Prev: map[string]string{"model": model}, Log: io.Discard, Progress: func(float64) {}}
 }
 
-// TestCadStage: the printable model becomes a faceted STEP solid named
-// after the job folder, with the model's volume.
+// TestCadStage: the printable model becomes a STEP solid named after the
+// job folder, its six sides fitted planes, with the model's volume.
 func TestCadStage(t *testing.T) {
 	box := grid(4, 5, func(x, y float64) float64 { return 0 }) // a 20 × 20 sheet, closed below
 	top := len(box.Vertices)
@@ -79,9 +80,9 @@ func TestCadStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%+v", s)
-	if s.Skipped != "" || s.Faces != 6 || s.Surfaces["plane"] != 6 || !s.Faceted || math.Abs(s.Volume-2800) > 1e-9*2800 ||
-		s.File != "model.step" || s.Units != UnitsMM {
-		t.Errorf("cad.json %+v, want 6 planes, faceted, volume 2800", s)
+	if s.Skipped != "" || s.Faces != 6 || s.Surfaces["plane"] != 6 || s.Faceted || s.Freeform != 0 || math.Abs(s.Volume-2800) > 1e-6*2800 ||
+		s.File != "model.step" || s.Units != UnitsMM || !slices.Equal(s.Features, []string{"6 planes"}) {
+		t.Errorf("cad.json %+v, want 6 fitted planes, volume 2800", s)
 	}
 	f, err := os.Open(filepath.Join(env.Dir, "model.step"))
 	if err != nil {
