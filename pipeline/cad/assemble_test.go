@@ -3,12 +3,17 @@ package cad
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/spatial/r3"
+
+	"github.com/replica3d/replica/pipeline/geom"
 )
 
 // TestAssembleTruth: from a mesh of a built-in part's true surface, about
@@ -163,4 +168,82 @@ func surfaceDiff(want, got Surface) (float64, bool) {
 		return r3.Norm(r3.Sub(sw.c, sg.c)), true
 	}
 	return 0, false
+}
+
+// bumpyBall is a closed mesh of a crumpled ball, radius 20 to 23 at random
+// from vertex to vertex (about 1.6 mm apart), which no plane, cylinder,
+// cone or sphere follows: an icosahedron subdivided four times, pushed
+// out along its directions.
+func bumpyBall() *geom.Mesh {
+	t := (1 + math.Sqrt(5)) / 2
+	m := &geom.Mesh{Vertices: []r3.Vec{
+		{X: -1, Y: t}, {X: 1, Y: t}, {X: -1, Y: -t}, {X: 1, Y: -t},
+		{Y: -1, Z: t}, {Y: 1, Z: t}, {Y: -1, Z: -t}, {Y: 1, Z: -t},
+		{X: t, Z: -1}, {X: t, Z: 1}, {X: -t, Z: -1}, {X: -t, Z: 1},
+	}, Faces: [][3]int32{
+		{0, 11, 5}, {0, 5, 1}, {0, 1, 7}, {0, 7, 10}, {0, 10, 11},
+		{1, 5, 9}, {5, 11, 4}, {11, 10, 2}, {10, 7, 6}, {7, 1, 8},
+		{3, 9, 4}, {3, 4, 2}, {3, 2, 6}, {3, 6, 8}, {3, 8, 9},
+		{4, 9, 5}, {2, 4, 11}, {6, 2, 10}, {8, 6, 7}, {9, 8, 1},
+	}}
+	for range 4 {
+		mid := map[[2]int32]int32{}
+		at := func(a, b int32) int32 {
+			k := [2]int32{min(a, b), max(a, b)}
+			if i, ok := mid[k]; ok {
+				return i
+			}
+			m.Vertices = append(m.Vertices, r3.Scale(0.5, r3.Add(m.Vertices[a], m.Vertices[b])))
+			mid[k] = int32(len(m.Vertices) - 1)
+			return mid[k]
+		}
+		var faces [][3]int32
+		for _, f := range m.Faces {
+			a, b, c := at(f[0], f[1]), at(f[1], f[2]), at(f[2], f[0])
+			faces = append(faces, [3]int32{f[0], a, c}, [3]int32{a, f[1], b}, [3]int32{c, b, f[2]}, [3]int32{a, b, c})
+		}
+		m.Faces = faces
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i, v := range m.Vertices {
+		u := r3.Unit(v)
+		r := 20 + 3*rng.Float64()
+		m.Vertices[i] = r3.Scale(r, u)
+	}
+	return m
+}
+
+// TestAssembleBadInput: a part with nothing to fit becomes the faceted
+// solid, and the report says so; an open mesh, an empty one and a
+// cancelled context are errors, not solids.
+func TestAssembleBadInput(t *testing.T) {
+	ball := bumpyBall()
+	if tp := ball.Topology(); !tp.Watertight() {
+		t.Fatalf("test ball: %+v", tp)
+	}
+	s, rep, err := Assemble(context.Background(), ball, "blob", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("blob: %d faces, faceted %v: %s; fit %+v", len(s.Faces), rep.Faceted, rep.Note, rep.Fit)
+	if !rep.Faceted || !strings.Contains(rep.Note, "no plane, cylinder, cone or sphere recognised") || len(rep.Features) != 0 || s.Validate() != nil {
+		t.Errorf("blob: faceted %v, note %q, features %q, validate %v; want the faceted solid, said so", rep.Faceted, rep.Note, rep.Features, s.Validate())
+	}
+	if v := ball.SignedVolume(); math.Abs(rep.Volume-v) > 1e-9*v {
+		t.Errorf("blob: volume %g, mesh %g", rep.Volume, v)
+	}
+
+	open := &geom.Mesh{Vertices: ball.Vertices, Faces: ball.Faces[1:]}
+	if _, _, err := Assemble(context.Background(), open, "open", nil); !errors.Is(err, ErrNotWatertight) {
+		t.Errorf("open mesh: %v, want ErrNotWatertight", err)
+	}
+	if _, _, err := Assemble(context.Background(), &geom.Mesh{}, "empty", nil); !errors.Is(err, ErrEmptyMesh) {
+		t.Errorf("empty mesh: %v, want ErrEmptyMesh", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	truth, _ := bracketSolid()
+	if _, _, err := Assemble(ctx, truthMesh(t, truth, 3), "cancelled", nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
 }
