@@ -7,21 +7,23 @@
 // (holes). Solid.Validate checks that it closes up: every edge is used
 // exactly twice, once in each direction.
 //
-// Today the package makes a faceted solid from a closed triangle mesh
-// (FromMesh merges coplanar triangles into polygonal planar faces, holes
-// included), writes it as an ISO 10303-21 exchange structure ("STEP Part
-// 21") in the AP214 schema AUTOMOTIVE_DESIGN, which every mainstream CAD
-// program imports as one solid in millimetres, and reads such files back
-// (ReadSTEP), including the common entity set that other CAD kernels write
-// for the same surfaces.
-//
-// Fit segments points with normals into planes, cylinders, cones and
+// Assemble makes a solid with analytic faces from a closed triangle mesh:
+// Fit segments points drawn from the mesh into planes, cylinders, cones and
 // spheres (efficient RANSAC after Schnabel, Wahl and Klein 2007, then
-// least-squares refinement and snapping), leaving a freeform remainder;
-// Tessellate turns a solid back into triangles, for previews and volumes.
+// least-squares refinement, merging and snapping), each triangle is
+// labelled with the surface it lies on, vertices are moved onto the
+// intersections of their surfaces, and the regions' boundaries become the
+// faces' loops: straight edges where planes meet, circles where a hole
+// meets a face, short straight pieces elsewhere; what fits no surface stays
+// as flat facets (Face.Freeform). The mesh's topology is the solid's, so
+// the shell closes by construction. FromMesh makes the faceted solid
+// (coplanar triangles merged into polygonal faces, holes included) that
+// Assemble falls back to when nothing fits.
 //
-// To come: assembling a B-rep from the fitted primitives (intersection
-// edges, circles, seams), so that a drilled hole arrives in CAD as a
-// cylinder rather than as facets; until then the pipeline writes the
-// faceted solid.
+// WriteSTEP writes a solid as an ISO 10303-21 exchange structure ("STEP
+// Part 21") in the AP214 schema AUTOMOTIVE_DESIGN, which every mainstream
+// CAD program imports as one solid in millimetres; ReadSTEP reads such
+// files back, including the common entity set that other CAD kernels write
+// for the same surfaces; Tessellate turns a solid back into triangles, for
+// previews and volumes.
 package cad
