@@ -1041,6 +1041,19 @@ func (a *assembler) build(name string) (*Solid, error) {
 		}
 		s.Faces[F].Bounds = append(s.Faces[F].Bounds, bound)
 	}
+	// A region that is a whole closed piece of the mesh (a ball fitted
+	// as one sphere) has no boundary to bound a face by: a few of its
+	// triangles become facets, which gives it one.
+	for r := range int32(len(a.regPrim)) {
+		if len(s.Faces[r].Bounds) == 0 {
+			for t, fc := range face {
+				if fc == r {
+					a.badVerts = append(a.badVerts, a.m.Faces[t][0])
+					break
+				}
+			}
+		}
+	}
 	if len(a.badVerts) > 0 {
 		return nil, errBadRegion
 	}

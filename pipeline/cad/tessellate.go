@@ -13,7 +13,9 @@ import (
 
 // ErrUnsupportedFace is returned, wrapped with the face and what it is
 // bounded by, by Tessellate for a face whose shape of boundary it cannot
-// triangulate yet.
+// triangulate: one it does not handle yet, or one whose boundary lies so
+// far off its surface (or crosses itself there) that no triangulation of
+// the surface between it means anything.
 var ErrUnsupportedFace = errors.New("cad: face not supported by the tessellator")
 
 // Tessellate triangulates every face of s, for previews and volume checks:
@@ -29,12 +31,29 @@ var ErrUnsupportedFace = errors.New("cad: face not supported by the tessellator"
 //   - a cylindrical or conical face bounded by two full circles about its
 //     axis (with or without a seam between them), or by one such circle and
 //     a seam to the cone's apex, is a band of triangles between the two
-//     rings of samples;
-//   - a spherical face bounded by one full circle (with or without a seam
-//     to the pole) is a cap of rings of latitude, the seam's samples among
-//     them.
+//     rings of samples, and a spherical face bounded by one full circle
+//     (with or without a seam to the pole) is a cap of rings of latitude,
+//     the seam's samples among them: the fewest triangles for the
+//     commonest faces;
+//   - any other cylindrical, conical or spherical face is triangulated in
+//     the surface's parameters, angle about the axis and height or
+//     latitude (see patch), and refined, new vertices on the surface, until
+//     no triangle strays further than tol from it. Its loops may be made of
+//     straight edges (rulings, and chords between points on the surface,
+//     as where a fitted surface meets a freeform region), arcs and full
+//     circles, several to a face: a patch to one side of the axis (a
+//     fillet, the end of a slot); a band between two loops that go round
+//     the axis, with no seam or with one used twice; a cap from one loop
+//     round the axis to a sphere's pole or a cone's apex, which need not be
+//     a vertex; any of them with holes, and with loops through a pole or
+//     the apex. A sphere's axis is chosen so that the face is one of these.
 //
-// Other faces give an error that wraps ErrUnsupportedFace.
+// No boundary edge is split, so a chord further than tol from the surface
+// stays so, and near it, within its length, the mesh may stray half as far
+// again (coarseAllowance). A face of no such shape (a cylinder beyond one
+// loop round its axis, a loop that goes round twice), or whose boundary
+// lies well off its surface or crosses itself in its parameters, gives an
+// error that wraps ErrUnsupportedFace.
 func Tessellate(s *Solid, tol float64) (*geom.Mesh, error) {
 	m, _, err := TessellateFaces(s, tol)
 	return m, err
@@ -44,6 +63,13 @@ func Tessellate(s *Solid, tol float64) (*geom.Mesh, error) {
 // triangle of the mesh comes from: faces[i] indexes s.Faces for the mesh's
 // triangle i. The preview colours the faces by their surfaces with it.
 func TessellateFaces(s *Solid, tol float64) (m *geom.Mesh, faces []int32, err error) {
+	return tessellateFaces(s, tol, false)
+}
+
+// tessellateFaces is TessellateFaces; general says to triangulate every
+// curved face in its parameters, as the tests do to check that method on
+// the faces the special cases handle.
+func tessellateFaces(s *Solid, tol float64, general bool) (m *geom.Mesh, faces []int32, err error) {
 	if !(tol > 0) || math.IsInf(tol, 0) {
 		return nil, nil, fmt.Errorf("cad: tessellation tolerance %v, want positive and finite", tol)
 	}
@@ -53,7 +79,7 @@ func TessellateFaces(s *Solid, tol float64) (m *geom.Mesh, faces []int32, err er
 	if err := s.Validate(); err != nil {
 		return nil, nil, err
 	}
-	t := &tessellator{s: s, tol: tol, m: &geom.Mesh{Vertices: slices.Clone(s.Vertices)}}
+	t := &tessellator{s: s, tol: tol, m: &geom.Mesh{Vertices: slices.Clone(s.Vertices)}, general: general}
 	t.samples = make([][]int32, len(s.Edges))
 	for i := range s.Edges {
 		t.samples[i] = t.sampleEdge(i)
@@ -64,12 +90,8 @@ func TessellateFaces(s *Solid, tol float64) (m *geom.Mesh, faces []int32, err er
 		switch g := f.Surface.(type) {
 		case *Plane:
 			err = t.plane(f, g)
-		case *Cylinder:
-			err = t.revolved(f, g.Origin, g.Axis)
-		case *Cone:
-			err = t.revolved(f, g.Origin, g.Axis)
-		case *Sphere:
-			err = t.sphere(f, g)
+		case *Cylinder, *Cone, *Sphere:
+			err = t.curved(f)
 		default:
 			err = fmt.Errorf("%w: surface %T", ErrUnsupportedFace, f.Surface)
 		}
@@ -88,6 +110,30 @@ type tessellator struct {
 	tol     float64
 	m       *geom.Mesh
 	samples [][]int32 // per edge: mesh vertices from V0 to V1, both included
+	general bool      // skip the special cases (see tessellateFaces)
+}
+
+// curved triangulates a cylindrical, conical or spherical face: by the
+// special cases when they apply, which give the fewest and best-shaped
+// triangles for the common bands and caps, and in the surface's
+// parameters otherwise (patch). The special cases fail before they add
+// anything to the mesh.
+func (t *tessellator) curved(f Face) error {
+	if !t.general {
+		var err error
+		switch g := f.Surface.(type) {
+		case *Cylinder:
+			err = t.revolved(f, g.Origin, g.Axis)
+		case *Cone:
+			err = t.revolved(f, g.Origin, g.Axis)
+		case *Sphere:
+			err = t.sphere(f, g)
+		}
+		if !errors.Is(err, ErrUnsupportedFace) {
+			return err
+		}
+	}
+	return t.patch(f)
 }
 
 // segments returns into how many pieces an arc of radius r sweeping angle
