@@ -180,7 +180,7 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 	a.maxMove = max(4*a.eps, 1.5*med)
 	a.labelTriangles(prims, tri)
 	progress(0.85)
-	for round := 0; round < 10; round++ {
+	for round := 0; round < maxRounds; round++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
@@ -199,6 +199,13 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 				// the wrong way round, or surfaces run far past the mesh,
 				// would show here.
 				tm, terr := Tessellate(s, volumeTol*a.size)
+				var fe *FaceError
+				if errors.As(terr, &fe) && fe.Face < len(a.regPrim) && round < maxRounds-1 {
+					// A face the tessellator cannot follow is given up to
+					// facets, and the rest assembled again.
+					rep.Demoted += a.demoteRegion(int32(fe.Face))
+					continue
+				}
 				if terr != nil {
 					return faceted(fmt.Sprintf("the fitted faces could not be checked (%v): the solid is the mesh's facets", terr))
 				}
@@ -217,7 +224,7 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 				return faceted(fmt.Sprintf("the fitted faces did not make a valid solid (%v): the solid is the mesh's facets", err))
 			}
 		}
-		if round == 9 {
+		if round == maxRounds-1 {
 			break
 		}
 		rep.Demoted += a.demoteAround(bad)
@@ -715,6 +722,22 @@ func (a *assembler) regions() {
 		a.regArea = append(a.regArea, ar)
 	}
 	a.analytic = len(a.regPrim)
+}
+
+// maxRounds bounds Assemble's tries: each gives up what stopped the last.
+const maxRounds = 12
+
+// demoteRegion gives region r's triangles up to freeform and returns how
+// many there were.
+func (a *assembler) demoteRegion(r int32) int {
+	n := 0
+	for t, rr := range a.region {
+		if rr == r {
+			a.label[t] = -1
+			n++
+		}
+	}
+	return n
 }
 
 // demoteAround gives the fitted triangles around the vertices up to

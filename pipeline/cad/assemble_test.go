@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,9 +95,10 @@ func TestAssembleTruth(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(back.Faces) != len(s.Faces) || len(back.Edges) != len(s.Edges) || len(back.Vertices) != len(s.Vertices) {
-				t.Errorf("read back %d faces, %d edges, %d vertices; wrote %d, %d, %d",
+				t.Fatalf("read back %d faces, %d edges, %d vertices; wrote %d, %d, %d",
 					len(back.Faces), len(back.Edges), len(back.Vertices), len(s.Faces), len(s.Edges), len(s.Vertices))
 			}
+			sameSolid(t, s, back)
 			path := filepath.Join(t.TempDir(), tc.name+".step")
 			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
@@ -245,5 +247,51 @@ func TestAssembleBadInput(t *testing.T) {
 	truth, _ := bracketSolid()
 	if _, _, err := Assemble(ctx, truthMesh(t, truth, 3), "cancelled", nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+}
+
+// sameSolid checks that b is a, as WriteSTEP and ReadSTEP should keep it:
+// the same faces, in order, on the same surfaces with the same senses and
+// loops, the same edges on the same curves between the same vertices, to
+// the digits the writer prints (17 significant).
+func sameSolid(t *testing.T, a, b *Solid) {
+	t.Helper()
+	near := func(p, q r3.Vec) bool { return r3.Norm(r3.Sub(p, q)) <= 1e-12*(1+r3.Norm(p)) }
+	for i := range a.Vertices {
+		if !near(a.Vertices[i], b.Vertices[i]) {
+			t.Errorf("vertex %d: %v read back as %v", i, a.Vertices[i], b.Vertices[i])
+			return
+		}
+	}
+	for i, e := range a.Edges {
+		f := b.Edges[i]
+		if e.V0 != f.V0 || e.V1 != f.V1 || (e.Curve == nil) != (f.Curve == nil) {
+			t.Errorf("edge %d: %+v read back as %+v", i, e, f)
+			return
+		}
+		if c, ok := e.Curve.(*Circle); ok {
+			d, ok := f.Curve.(*Circle)
+			if !ok || !near(c.Centre, d.Centre) || !near(c.Axis, d.Axis) || !near(c.XDir, d.XDir) || math.Abs(c.Radius-d.Radius) > 1e-12*c.Radius {
+				t.Errorf("edge %d: circle %+v read back as %+v", i, c, f.Curve)
+				return
+			}
+		}
+	}
+	for i, f := range a.Faces {
+		g := b.Faces[i]
+		if f.SameSense != g.SameSense || f.Freeform != g.Freeform || surfaceType(f.Surface) != surfaceType(g.Surface) || len(f.Bounds) != len(g.Bounds) {
+			t.Errorf("face %d: %s sense %v freeform %v, %d loops read back as %s %v %v %d", i, surfaceType(f.Surface), f.SameSense, f.Freeform, len(f.Bounds),
+				surfaceType(g.Surface), g.SameSense, g.Freeform, len(g.Bounds))
+			return
+		}
+		if d, ok := surfaceDiff(f.Surface, g.Surface); !ok || d > 1e-9 {
+			t.Errorf("face %d: surface moved by %g reading back", i, d)
+		}
+		for j := range f.Bounds {
+			if !slices.Equal(f.Bounds[j], g.Bounds[j]) {
+				t.Errorf("face %d loop %d: %v read back as %v", i, j, f.Bounds[j], g.Bounds[j])
+				return
+			}
+		}
 	}
 }

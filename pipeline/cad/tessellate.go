@@ -96,7 +96,7 @@ func tessellateFaces(s *Solid, tol float64, general bool) (m *geom.Mesh, faces [
 			err = fmt.Errorf("%w: surface %T", ErrUnsupportedFace, f.Surface)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("cad: tessellate face %d: %w", i, err)
+			return nil, nil, &FaceError{Face: i, Err: err}
 		}
 		for range len(t.m.Faces) - before {
 			faces = append(faces, int32(i))
