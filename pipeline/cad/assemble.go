@@ -725,7 +725,7 @@ func (a *assembler) regions() {
 }
 
 // maxRounds bounds Assemble's tries: each gives up what stopped the last.
-const maxRounds = 12
+const maxRounds = 30
 
 // demoteRegion gives region r's triangles up to freeform and returns how
 // many there were.
