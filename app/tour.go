@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -140,5 +141,18 @@ func (u *ui) tour(shots, photos string) error {
 		return err
 	}
 	time.Sleep(time.Second) // the 3D view renders off the UI goroutine
-	return snap("06-result.png")
+	if err := snap("06-result.png"); err != nil {
+		return err
+	}
+	// The STEP solid, its faces coloured by surface, when there is one.
+	r, ok := u.current.(*resultsScreen)
+	if !ok || !slices.Contains(r.show.Options, "CAD") {
+		return nil
+	}
+	fyne.DoAndWait(func() { r.show.SetSelected("CAD") })
+	if err := wait("the STEP solid", 2*time.Minute, func() bool { return r.cad != nil || r.cadErr != nil }); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	return snap("07-result-cad.png")
 }

@@ -1302,8 +1302,9 @@ func (a *assembler) report(s *Solid, rep *AssembleReport) {
 		rep.Fitted++
 		rep.Surfaces[surfaceType(f.Surface)]++
 	}
-	// Tolerance: vertices against the surfaces of the faces they bound.
-	for fi, f := range s.Faces {
+	// Tolerance: vertices against the surfaces of the faces they bound
+	// and the circles they lie on.
+	for _, f := range s.Faces {
 		sh := shapeOf(f.Surface)
 		for _, loop := range f.Bounds {
 			for _, oe := range loop {
@@ -1311,7 +1312,16 @@ func (a *assembler) report(s *Solid, rep *AssembleReport) {
 				rep.Tolerance = max(rep.Tolerance, math.Abs(d))
 			}
 		}
-		_ = fi
+	}
+	for _, e := range s.Edges {
+		if c, ok := e.Curve.(*Circle); ok {
+			for _, v := range [2]int{e.V0, e.V1} {
+				d := r3.Sub(s.Vertices[v], c.Centre)
+				ax := r3.Dot(d, c.Axis)
+				rad := r3.Norm(r3.Sub(d, r3.Scale(ax, c.Axis)))
+				rep.Tolerance = max(rep.Tolerance, math.Hypot(ax, rad-c.Radius))
+			}
+		}
 	}
 	// Features, by primitive.
 	var planes, cones, freeform int
