@@ -1326,6 +1326,31 @@ func (a *assembler) report(s *Solid, rep *AssembleReport) {
 	// Features, by primitive.
 	var planes, cones, freeform int
 	var holes, bosses, spheres []float64
+	// Cylinders on one axis (within 1 mm and 2°) are one feature — a hole
+	// whose wall came out as two fits — of the diameter of the larger.
+	area := map[int32]float64{}
+	for r, k := range a.regPrim {
+		area[k] += a.regArea[r]
+	}
+	var axes []int32
+	for k := range int32(len(a.prims)) {
+		if !used[k] || a.prims[k].kind != kindCylinder {
+			continue
+		}
+		same := -1
+		for i, j := range axes {
+			if sameAxis(&a.prims[k], &a.prims[j]) && (concave[k] > 0) == (concave[j] > 0) {
+				same = i
+				break
+			}
+		}
+		switch {
+		case same < 0:
+			axes = append(axes, k)
+		case area[k] > area[axes[same]]:
+			axes[same] = k
+		}
+	}
 	for k := range int32(len(a.prims)) {
 		if !used[k] {
 			continue
@@ -1334,9 +1359,11 @@ func (a *assembler) report(s *Solid, rep *AssembleReport) {
 		case *Plane:
 			planes++
 		case *Cylinder:
-			if concave[k] > 0 {
+			switch {
+			case !slices.Contains(axes, k):
+			case concave[k] > 0:
 				holes = append(holes, 2*g.Radius)
-			} else {
+			default:
 				bosses = append(bosses, 2*g.Radius)
 			}
 		case *Cone:
@@ -1361,6 +1388,14 @@ func (a *assembler) report(s *Solid, rep *AssembleReport) {
 	if freeform > 0 {
 		rep.Features = append(rep.Features, plural(freeform, "freeform facet", "freeform facets"))
 	}
+}
+
+// sameAxis reports whether two cylinders' axes are one line within 1 mm
+// and 2°.
+func sameAxis(s, t *shape) bool {
+	d := r3.Sub(t.c, s.c)
+	off := r3.Norm(r3.Sub(d, r3.Scale(r3.Dot(d, s.a), s.a)))
+	return math.Abs(r3.Dot(s.a, t.a)) >= math.Cos(2*math.Pi/180) && off <= 1
 }
 
 func plural(n int, one, many string) string {
