@@ -29,11 +29,24 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The STEP solid, when OUT holds one: a STEP that cannot be measured
+	// says so in its section and leaves the rest of the report standing.
+	solid := eval.EvaluateOutputCAD(out, *truth)
 	if *asJSON {
 		e := json.NewEncoder(stdout)
 		e.SetIndent("", "  ")
-		return e.Encode(r)
+		return e.Encode(evalReport{r, solid})
 	}
 	r.Print(stdout)
+	if solid != nil {
+		solid.Print(stdout)
+	}
 	return nil
+}
+
+// evalReport is `replica eval --json`: eval.Result's keys and, when OUT
+// holds a STEP, the "cad" section.
+type evalReport struct {
+	*eval.Result
+	CAD *eval.CADResult `json:"cad,omitempty"`
 }
