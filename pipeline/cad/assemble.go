@@ -1127,6 +1127,8 @@ func (a *assembler) chainEdges(s *Solid, c chain, sf, sg *shape, vertex func(int
 				if e, ok := a.circleEdge(c, axis, centreOn, vertex); ok {
 					return []int{add(e)}, nil
 				}
+			} else if e, ok := a.ellipseEdge(c, sf, sg, vertex); ok {
+				return []int{add(e)}, nil
 			}
 		}
 	}
@@ -1206,35 +1208,70 @@ func (a *assembler) circleEdge(c chain, axis, o r3.Vec, vertex func(int32) int) 
 		return Edge{}, false
 	}
 	x := r3.Unit(x0)
-	y := r3.Cross(axis, x)
-	angle := func(p r3.Vec) float64 {
-		d := r3.Sub(p, centre)
-		return math.Atan2(r3.Dot(d, y), r3.Dot(d, x))
-	}
-	// The mesh's boundary may zigzag along the circle where the labels
-	// do; the arc replaces it, so only its net sweep counts.
-	var sweep float64
-	prev := 0.0
-	for _, v := range c.verts[1:] {
-		t := angle(a.pos[v])
-		d := math.Remainder(t-prev, 2*math.Pi)
-		if math.Abs(d) > math.Pi/2 {
-			return Edge{}, false // no arc of this circle
-		}
-		sweep += d
-		prev = t
-	}
-	closed := c.verts[0] == c.verts[n-1]
-	switch {
-	case closed && math.Abs(math.Abs(sweep)-2*math.Pi) > 1e-6:
-		return Edge{}, false
-	case !closed && !(math.Abs(sweep) > 1e-9 && math.Abs(sweep) < 2*math.Pi-1e-9):
+	cn := conic{Centre: centre, Axis: axis, X: x, Y: r3.Cross(axis, x), A: rad, B: rad}
+	sweep, ok := a.sweep(c, &cn)
+	if !ok {
 		return Edge{}, false
 	}
 	if sweep < 0 {
 		axis = r3.Scale(-1, axis)
 	}
-	return Edge{V0: vertex(c.verts[0]), V1: vertex(c.verts[n-1]), Curve: &Circle{Centre: centre, Axis: axis, XDir: x, Radius: rad}}, true
+	return Edge{V0: vertex(c.verts[0]), V1: vertex(c.verts[len(c.verts)-1]), Curve: &Circle{Centre: centre, Axis: axis, XDir: x, Radius: rad}}, true
+}
+
+// sweep returns how far a chain turns along a circle or an ellipse, by the
+// conic's parameter, and whether it is an arc of it: a loop must go once
+// round, an open chain less, no step more than a quarter turn. The mesh's
+// boundary may zigzag along the curve where the labels do; the arc
+// replaces it, so only its net sweep counts.
+func (a *assembler) sweep(c chain, cn *conic) (float64, bool) {
+	var sweep float64
+	prev := cn.param(a.pos[c.verts[0]])
+	for _, v := range c.verts[1:] {
+		t := cn.param(a.pos[v])
+		d := math.Remainder(t-prev, 2*math.Pi)
+		if math.Abs(d) > math.Pi/2 {
+			return 0, false
+		}
+		sweep += d
+		prev = t
+	}
+	if c.verts[0] == c.verts[len(c.verts)-1] {
+		return sweep, math.Abs(math.Abs(sweep)-2*math.Pi) <= 1e-6
+	}
+	return sweep, math.Abs(sweep) > 1e-9 && math.Abs(sweep) < 2*math.Pi-1e-9
+}
+
+// ellipseEdge makes a chain between a plane and a cylinder it cuts
+// slantwise — the plane's normal neither along the axis nor within 6° of
+// square to it — into one edge on their intersection, an ellipse: centred
+// where the axis meets the plane, its minor semi-axis the radius, square
+// to the axis, its major the radius over the cosine of the slant.
+func (a *assembler) ellipseEdge(c chain, f, g *shape, vertex func(int32) int) (Edge, bool) {
+	if f.kind != kindPlane {
+		f, g = g, f
+	}
+	if f.kind != kindPlane || g.kind != kindCylinder {
+		return Edge{}, false
+	}
+	cos := r3.Dot(f.a, g.a)
+	if math.Abs(cos) < 0.1 || math.Abs(cos) > 1-1e-9 {
+		return Edge{}, false
+	}
+	centre := r3.Add(g.c, r3.Scale(r3.Dot(f.a, r3.Sub(f.c, g.c))/cos, g.a))
+	u := r3.Unit(r3.Cross(f.a, g.a)) // in the plane, square to the axis
+	x := r3.Cross(u, f.a)            // in the plane, along the slant
+	axis := f.a
+	cn := conic{Centre: centre, Axis: axis, X: x, Y: r3.Cross(axis, x), A: g.r / math.Abs(cos), B: g.r}
+	sweep, ok := a.sweep(c, &cn)
+	if !ok {
+		return Edge{}, false
+	}
+	if sweep < 0 {
+		axis = r3.Scale(-1, axis)
+	}
+	return Edge{V0: vertex(c.verts[0]), V1: vertex(c.verts[len(c.verts)-1]),
+		Curve: &Ellipse{Centre: centre, Axis: axis, XDir: x, SemiMajor: cn.A, SemiMinor: cn.B}}, true
 }
 
 // regionFace sets the surface and sense of region r's face, and puts a
@@ -1314,12 +1351,10 @@ func (a *assembler) report(s *Solid, rep *AssembleReport) {
 		}
 	}
 	for _, e := range s.Edges {
-		if c, ok := e.Curve.(*Circle); ok {
+		if c, ok := conicOf(e.Curve); ok {
 			for _, v := range [2]int{e.V0, e.V1} {
-				d := r3.Sub(s.Vertices[v], c.Centre)
-				ax := r3.Dot(d, c.Axis)
-				rad := r3.Norm(r3.Sub(d, r3.Scale(ax, c.Axis)))
-				rep.Tolerance = max(rep.Tolerance, math.Hypot(ax, rad-c.Radius))
+				p := s.Vertices[v]
+				rep.Tolerance = max(rep.Tolerance, r3.Norm(r3.Sub(p, c.at(c.param(p)))))
 			}
 		}
 	}

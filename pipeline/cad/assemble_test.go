@@ -31,6 +31,7 @@ func TestAssembleTruth(t *testing.T) {
 	}{
 		{"bracket", bracketSolid},
 		{"flange", flangeSolid},
+		{"slanted", slantedSolid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			truth, vol := tc.solid()
@@ -56,6 +57,12 @@ func TestAssembleTruth(t *testing.T) {
 			}
 			if err := s.Validate(); err != nil {
 				t.Fatal(err)
+			}
+			// Where the part's faces meet in an ellipse, so do ours.
+			for _, e := range truth.Edges {
+				if _, ok := e.Curve.(*Ellipse); ok && !slices.ContainsFunc(s.Edges, func(e Edge) bool { _, ok := e.Curve.(*Ellipse); return ok }) {
+					t.Error("the part's faces meet in an ellipse, the solid's do not")
+				}
 			}
 			// Every face of the part comes back on a surface of its type.
 			for i, want := range truth.Faces {
@@ -269,10 +276,10 @@ func sameSolid(t *testing.T, a, b *Solid) {
 			t.Errorf("edge %d: %+v read back as %+v", i, e, f)
 			return
 		}
-		if c, ok := e.Curve.(*Circle); ok {
-			d, ok := f.Curve.(*Circle)
-			if !ok || !near(c.Centre, d.Centre) || !near(c.Axis, d.Axis) || !near(c.XDir, d.XDir) || math.Abs(c.Radius-d.Radius) > 1e-12*c.Radius {
-				t.Errorf("edge %d: circle %+v read back as %+v", i, c, f.Curve)
+		if c, ok := conicOf(e.Curve); ok {
+			d, ok := conicOf(f.Curve)
+			if !ok || !near(c.Centre, d.Centre) || !near(c.Axis, d.Axis) || !near(c.X, d.X) || math.Abs(c.A-d.A) > 1e-12*c.A || math.Abs(c.B-d.B) > 1e-12*c.B {
+				t.Errorf("edge %d: %T %+v read back as %T %+v", i, e.Curve, e.Curve, f.Curve, f.Curve)
 				return
 			}
 		}

@@ -18,16 +18,16 @@ type Solid struct {
 }
 
 // Edge is a bounded piece of a curve from vertex V0 to vertex V1. A nil
-// Curve means the straight line from V0 to V1 (V0 ≠ V1). On a Circle the
-// edge runs from V0 to V1 counter-clockwise about the circle's Axis; V0 ==
-// V1 makes it the full circle.
+// Curve means the straight line from V0 to V1 (V0 ≠ V1). On a Circle or
+// an Ellipse the edge runs from V0 to V1 counter-clockwise about its Axis;
+// V0 == V1 makes it the full curve.
 type Edge struct {
 	V0, V1 int
 	Curve  Curve
 }
 
 // Curve is the geometry an edge lies on other than a straight line:
-// *Circle, and later ellipses and splines.
+// *Circle or *Ellipse.
 type Curve interface{ isCurve() }
 
 // Circle is the circle of Radius about Centre in the plane normal to Axis.
@@ -40,6 +40,49 @@ type Circle struct {
 }
 
 func (*Circle) isCurve() {}
+
+// Ellipse is the ellipse about Centre in the plane normal to Axis with
+// semi-axes SemiMajor along XDir and SemiMinor along Axis × XDir (STEP's
+// ELLIPSE; SemiMajor ≥ SemiMinor > 0): its parameter t is at
+// Centre + SemiMajor·cos t·XDir + SemiMinor·sin t·(Axis × XDir), and it
+// runs counter-clockwise about Axis, as a Circle does. A plane cuts a
+// cylinder slantwise in one.
+type Ellipse struct {
+	Centre, Axis, XDir   r3.Vec
+	SemiMajor, SemiMinor float64
+}
+
+func (*Ellipse) isCurve() {}
+
+// conic is a circle or an ellipse in the form edges are sampled and traced
+// in: Centre + A·cos t·X + B·sin t·Y, counter-clockwise about Axis.
+type conic struct {
+	Centre, Axis, X, Y r3.Vec
+	A, B               float64
+}
+
+// conicOf returns c as a conic, and false for a straight edge.
+func conicOf(c Curve) (conic, bool) {
+	switch c := c.(type) {
+	case *Circle:
+		return conic{c.Centre, c.Axis, c.XDir, r3.Cross(c.Axis, c.XDir), c.Radius, c.Radius}, true
+	case *Ellipse:
+		return conic{c.Centre, c.Axis, c.XDir, r3.Cross(c.Axis, c.XDir), c.SemiMajor, c.SemiMinor}, true
+	}
+	return conic{}, false
+}
+
+// param returns the parameter of the point of the conic nearest p's
+// direction from the centre (exact for points on it).
+func (c *conic) param(p r3.Vec) float64 {
+	d := r3.Sub(p, c.Centre)
+	return math.Atan2(r3.Dot(d, c.Y)/c.B, r3.Dot(d, c.X)/c.A)
+}
+
+// at returns the conic's point at parameter t.
+func (c *conic) at(t float64) r3.Vec {
+	return r3.Add(c.Centre, r3.Add(r3.Scale(c.A*math.Cos(t), c.X), r3.Scale(c.B*math.Sin(t), c.Y)))
+}
 
 // Surface is the geometry a face lies on: *Plane, *Cylinder, *Cone or
 // *Sphere. Each carries a placement (an origin, a unit axis and a unit XDir
@@ -158,6 +201,16 @@ func (s *Solid) Validate() error {
 			}
 			if !(c.Radius > 0) || math.IsInf(c.Radius, 0) {
 				return fmt.Errorf("cad: edge %d: circle radius %v, want positive and finite", i, c.Radius)
+			}
+		case *Ellipse:
+			if c == nil {
+				return fmt.Errorf("cad: edge %d: nil *Ellipse", i)
+			}
+			if err := checkFrame(c.Centre, c.Axis, c.XDir); err != nil {
+				return fmt.Errorf("cad: edge %d: ellipse %w", i, err)
+			}
+			if !(c.SemiMinor > 0) || !(c.SemiMajor >= c.SemiMinor) || math.IsInf(c.SemiMajor, 0) {
+				return fmt.Errorf("cad: edge %d: ellipse semi-axes %v, %v, want finite and major ≥ minor > 0", i, c.SemiMajor, c.SemiMinor)
 			}
 		default:
 			return fmt.Errorf("cad: edge %d: unknown curve type %T", i, c)

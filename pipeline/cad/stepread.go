@@ -263,10 +263,15 @@ func (rd *stepReader) solid() (*Solid, error) {
 					if err != nil {
 						return nil, err
 					}
-					if c, ok := info.curve.(*Circle); ok && !sense {
-						// The edge runs clockwise about the circle's
-						// axis: the same circle about the opposite axis.
-						c.Axis = r3.Scale(-1, c.Axis)
+					if !sense {
+						// The edge runs clockwise about the curve's
+						// axis: the same curve about the opposite axis.
+						switch c := info.curve.(type) {
+						case *Circle:
+							c.Axis = r3.Scale(-1, c.Axis)
+						case *Ellipse:
+							c.Axis = r3.Scale(-1, c.Axis)
+						}
 					}
 					edgeInfos[oe.id] = info
 					rd.edges[oe.id] = -1
@@ -359,8 +364,8 @@ func putOuterFirst(s *Solid, i int) {
 			e := s.Edges[oe.Edge]
 			a, b := s.Vertices[e.V0], s.Vertices[e.V1]
 			seg := []r3.Vec{a}
-			if c, ok := e.Curve.(*Circle); ok {
-				seg = arcPoints(c, a, b)
+			if c, ok := conicOf(e.Curve); ok {
+				seg = arcPoints(&c, a, b)
 			}
 			if !oe.Forward {
 				seg = append(seg[1:], b)
@@ -382,14 +387,9 @@ func putOuterFirst(s *Solid, i int) {
 }
 
 // arcPoints returns points along the arc of c from a to b (counter-clockwise
-// about c.Axis; the full circle when a == b), a included and b not.
-func arcPoints(c *Circle, a, b r3.Vec) []r3.Vec {
-	y := r3.Cross(c.Axis, c.XDir)
-	angle := func(p r3.Vec) float64 {
-		d := r3.Sub(p, c.Centre)
-		return math.Atan2(r3.Dot(d, y), r3.Dot(d, c.XDir))
-	}
-	t0, t1 := angle(a), angle(b)
+// about c.Axis; the whole curve when a == b), a included and b not.
+func arcPoints(c *conic, a, b r3.Vec) []r3.Vec {
+	t0, t1 := c.param(a), c.param(b)
 	sweep := math.Mod(t1-t0+4*math.Pi, 2*math.Pi)
 	if a == b || sweep == 0 {
 		sweep = 2 * math.Pi
@@ -397,8 +397,7 @@ func arcPoints(c *Circle, a, b r3.Vec) []r3.Vec {
 	n := int(math.Ceil(sweep / (2 * math.Pi) * 64))
 	pts := []r3.Vec{a}
 	for k := 1; k < n; k++ {
-		t := t0 + sweep*float64(k)/float64(n)
-		pts = append(pts, r3.Add(c.Centre, r3.Add(r3.Scale(c.Radius*math.Cos(t), c.XDir), r3.Scale(c.Radius*math.Sin(t), y))))
+		pts = append(pts, c.at(t0+sweep*float64(k)/float64(n)))
 	}
 	return pts
 }
@@ -751,7 +750,8 @@ func (rd *stepReader) placement(from *stepInstance, v stepValue) (origin, axis, 
 	return origin, axis, xdir, nil
 }
 
-// curve reads the geometry of an EDGE_CURVE: nil for a LINE, a *Circle, or
+// curve reads the geometry of an EDGE_CURVE: nil for a LINE, a *Circle, an
+// *Ellipse, or
 // the 3-D curve inside a SURFACE_CURVE, SEAM_CURVE or INTERSECTION_CURVE.
 func (rd *stepReader) curve(from *stepInstance, v stepValue) (Curve, error) {
 	in, err := rd.ref(from, v)
@@ -770,6 +770,28 @@ func (rd *stepReader) curve(from *stepInstance, v stepValue) (Curve, error) {
 	}
 	if len(in.records) == 1 && in.records[0].name == "LINE" {
 		return nil, nil // the edge's vertices say where
+	}
+	if len(in.records) == 1 && in.records[0].name == "ELLIPSE" {
+		a, err := rd.attrs(in, "ELLIPSE", "curve", 4)
+		if err != nil {
+			return nil, err
+		}
+		e := &Ellipse{}
+		if e.Centre, e.Axis, e.XDir, err = rd.placement(in, a[1]); err != nil {
+			return nil, err
+		}
+		if e.SemiMajor, err = rd.length(in, a[2]); err != nil {
+			return nil, err
+		}
+		if e.SemiMinor, err = rd.length(in, a[3]); err != nil {
+			return nil, err
+		}
+		if e.SemiMajor < e.SemiMinor {
+			// Either order is allowed; ours has the major along XDir.
+			e.SemiMajor, e.SemiMinor = e.SemiMinor, e.SemiMajor
+			e.XDir = r3.Cross(e.Axis, e.XDir)
+		}
+		return e, nil
 	}
 	a, err := rd.attrs(in, "CIRCLE", "curve", 3)
 	if err != nil {

@@ -116,6 +116,8 @@ func WriteSTEPWith(w io.Writer, s *Solid, opts *WriteOptions) error {
 			curve = sw.add("LINE('',#%d,#%d)", sw.point(a), vec)
 		case *Circle:
 			curve = sw.add("CIRCLE('',#%d,%s)", sw.placement(c.Centre, c.Axis, c.XDir), stepReal(c.Radius))
+		case *Ellipse:
+			curve = sw.add("ELLIPSE('',#%d,%s,%s)", sw.placement(c.Centre, c.Axis, c.XDir), stepReal(c.SemiMajor), stepReal(c.SemiMinor))
 		}
 		edges[i] = sw.add("EDGE_CURVE('',#%d,#%d,#%d,.T.)", vertices[e.V0], vertices[e.V1], curve)
 	}

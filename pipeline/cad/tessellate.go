@@ -152,28 +152,24 @@ func (t *tessellator) add(p r3.Vec) int32 {
 	return int32(len(t.m.Vertices) - 1)
 }
 
-// sampleEdge samples edge i from V0 to V1.
+// sampleEdge samples edge i from V0 to V1: a circle or an ellipse by its
+// parameter, in as many pieces as its tightest bend (radius b²/a on an
+// ellipse) needs.
 func (t *tessellator) sampleEdge(i int) []int32 {
 	e := t.s.Edges[i]
-	c, ok := e.Curve.(*Circle)
+	c, ok := conicOf(e.Curve)
 	if !ok {
 		return []int32{int32(e.V0), int32(e.V1)}
 	}
-	y := r3.Cross(c.Axis, c.XDir)
-	angle := func(p r3.Vec) float64 {
-		d := r3.Sub(p, c.Centre)
-		return math.Atan2(r3.Dot(d, y), r3.Dot(d, c.XDir))
-	}
-	t0 := angle(t.s.Vertices[e.V0])
+	t0 := c.param(t.s.Vertices[e.V0])
 	sweep := 2 * math.Pi
 	if e.V0 != e.V1 {
-		sweep = math.Mod(angle(t.s.Vertices[e.V1])-t0+4*math.Pi, 2*math.Pi)
+		sweep = math.Mod(c.param(t.s.Vertices[e.V1])-t0+4*math.Pi, 2*math.Pi)
 	}
-	n := t.segments(c.Radius, sweep)
+	n := t.segments(c.B*c.B/c.A, sweep)
 	out := []int32{int32(e.V0)}
 	for k := 1; k < n; k++ {
-		a := t0 + sweep*float64(k)/float64(n)
-		out = append(out, t.add(r3.Add(c.Centre, r3.Add(r3.Scale(c.Radius*math.Cos(a), c.XDir), r3.Scale(c.Radius*math.Sin(a), y)))))
+		out = append(out, t.add(c.at(t0+sweep*float64(k)/float64(n))))
 	}
 	return append(out, int32(e.V1))
 }

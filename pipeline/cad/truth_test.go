@@ -139,6 +139,24 @@ func flangeSolid() (*Solid, float64) {
 	return b.s, vol
 }
 
+// slantedSolid is a Ø20 rod on z = 0 cut slantwise at the top by the
+// plane z = 20 + 0.4x: the plane meets the cylinder in an ellipse. It has
+// 2 planes and 1 cylinder.
+func slantedSolid() (*Solid, float64) {
+	b := newSolidBuilder("slanted")
+	z, x := r3.Vec{Z: 1}, r3.Vec{X: 1}
+	n := r3.Unit(r3.Vec{X: -0.4, Z: 1})
+	major := r3.Unit(r3.Vec{X: 1, Z: 0.4})
+	eb := b.circle(r3.Vec{}, 10)
+	v := b.vertex(r3.Vec{X: 10, Z: 24})
+	b.s.Edges = append(b.s.Edges, Edge{V0: v, V1: v, Curve: &Ellipse{Centre: r3.Vec{Z: 20}, Axis: n, XDir: major, SemiMajor: 10 / r3.Dot(n, z), SemiMinor: 10}})
+	et := len(b.s.Edges) - 1
+	b.face(&Plane{Normal: r3.Vec{Z: -1}, XDir: x}, true, []OrientedEdge{{eb, false}})
+	b.face(&Cylinder{Axis: z, XDir: x, Radius: 10}, true, []OrientedEdge{{eb, true}}, []OrientedEdge{{et, false}})
+	b.face(&Plane{Origin: r3.Vec{Z: 20}, Normal: n, XDir: major}, true, []OrientedEdge{{et, true}})
+	return b.s, math.Pi * 100 * 20
+}
+
 // truthMesh triangulates a solid and refines the triangles by longest-edge
 // bisection until no edge is longer than h, every new vertex put on its
 // faces' surfaces: the part's true surface as an even mesh, for noise to
