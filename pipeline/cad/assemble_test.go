@@ -302,3 +302,27 @@ func sameSolid(t *testing.T, a, b *Solid) {
 		}
 	}
 }
+
+// TestAssembleWholeSphere: a ball fitted as one sphere has no boundary;
+// Assemble opens one with a few facets, and the solid is valid with the
+// ball's volume.
+func TestAssembleWholeSphere(t *testing.T) {
+	m := bumpyBall()
+	for i, v := range m.Vertices {
+		m.Vertices[i] = r3.Scale(20/r3.Norm(v), v)
+	}
+	s, rep, err := Assemble(context.Background(), m, "ball", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d faces (%v, %d facets), features %q, volume %.1f (mesh %.1f): %s", len(s.Faces), rep.Surfaces, rep.Freeform, rep.Features, rep.Volume, m.SignedVolume(), rep.Note)
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Faceted || rep.Surfaces["sphere"] != 1 {
+		t.Errorf("surfaces %v, faceted %v (%s); want the sphere", rep.Surfaces, rep.Faceted, rep.Note)
+	}
+	if v := m.SignedVolume(); math.Abs(rep.Volume-v) > 0.02*v {
+		t.Errorf("volume %.1f, mesh %.1f", rep.Volume, v)
+	}
+}

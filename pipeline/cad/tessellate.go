@@ -46,14 +46,18 @@ var ErrUnsupportedFace = errors.New("cad: face not supported by the tessellator"
 //     the axis, with no seam or with one used twice; a cap from one loop
 //     round the axis to a sphere's pole or a cone's apex, which need not be
 //     a vertex; any of them with holes, and with loops through a pole or
-//     the apex. A sphere's axis is chosen so that the face is one of these.
+//     the apex. A sphere's axis is chosen so that the face is one of these;
+//     a cap that reaches almost round to the other pole, as a sphere less a
+//     small hole does, is split in two along a ring of latitude.
 //
 // No boundary edge is split, so a chord further than tol from the surface
 // stays so, and near it, within its length, the mesh may stray half as far
 // again (coarseAllowance). A face of no such shape (a cylinder beyond one
 // loop round its axis, a loop that goes round twice), or whose boundary
-// lies well off its surface or crosses itself in its parameters, gives an
-// error that wraps ErrUnsupportedFace.
+// lies well off its surface, crosses itself in its parameters or is drawn
+// there too far from where it lies for any refinement to settle, gives an
+// error that wraps ErrUnsupportedFace, soon: refinement gives up after a
+// few times the splits the face needs by estimate.
 func Tessellate(s *Solid, tol float64) (*geom.Mesh, error) {
 	m, _, err := TessellateFaces(s, tol)
 	return m, err

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/replica3d/replica/pipeline/geom"
 	"gonum.org/v1/gonum/spatial/r3"
@@ -972,6 +974,122 @@ func sphereTriangle(r, sag float64) (*Solid, float64) {
 	cosA := r3.Dot(s.Vertices[1], s.Vertices[2]) / (r * r)
 	alpha := math.Acos(cosA / (1 + cosA))
 	return s, r * r * r * (3*alpha - math.Pi) / 3
+}
+
+// sphereHole returns the ball of radius r about the origin less the cap
+// above z = a, where its sphere meets the plane in a circle of radius ra,
+// the rim a polygon of n chords: a spherical face covering all the sphere
+// but a small hole bounded by chords, closed by a flat face. axis is the
+// sphere's own axis, about which the tessellator first tries to draw it.
+// It returns the volume of the ball below z = a, and how far off that the
+// solid's is at most: the polygon is short of its circle, and the mesh
+// climbs from the chords to the sphere, within a chord's length of them.
+func sphereHole(r, ra float64, n int, axis r3.Vec) (*Solid, float64, float64) {
+	z, x := r3.Vec{Z: 1}, r3.Vec{X: 1}
+	a := math.Sqrt(r*r - ra*ra)
+	s := &Solid{Name: fmt.Sprintf("sphere less a %d-chord hole of radius %g, axis %v", n, ra, axis)}
+	var rim, lid []OrientedEdge
+	for i := range n {
+		t := 2 * math.Pi * float64(i) / float64(n)
+		s.Vertices = append(s.Vertices, r3.Vec{X: ra * math.Cos(t), Y: ra * math.Sin(t), Z: a})
+		s.Edges = append(s.Edges, Edge{V0: i, V1: (i + 1) % n})
+		lid = append(lid, along(i))
+		rim = append(rim, against(n-1-i))
+	}
+	xdir := r3.Unit(r3.Cross(axis, r3.Vec{X: 0.3, Y: 1, Z: 0.2}))
+	s.Faces = []Face{
+		{Surface: &Plane{Origin: r3.Vec{Z: a}, Normal: z, XDir: x}, Bounds: [][]OrientedEdge{lid}, SameSense: true},
+		{Surface: &Sphere{Axis: axis, XDir: xdir, Radius: r}, Bounds: [][]OrientedEdge{rim}, SameSense: true},
+	}
+	h := r - a
+	chord := 2 * ra * math.Sin(math.Pi/float64(n))
+	short := ra * (1 - math.Cos(math.Pi/float64(n))) // the polygon's sides from the circle
+	sag := chord * chord / (8 * r)                   // the chords' middles from the sphere, about
+	return s, 4*math.Pi*r*r*r/3 - math.Pi*h*h*(3*r-h)/3, float64(n) * chord * (short*h + coarseAllowance*sag)
+}
+
+// TestTessellateSphereHole: a spherical face that covers all its sphere
+// but a small hole bounded by chords, as Assemble makes of a ball meshed
+// as one sphere with a fan of facets left about a vertex. Drawn about the
+// pole opposite the hole the chords, spanning a sixth or a twelfth of a
+// turn about the axis, would cut deep into the disc the face becomes, so
+// that refinement never settled: the face is split along a ring of
+// latitude, and the part with the hole drawn about the hole's pole.
+func TestTessellateSphereHole(t *testing.T) {
+	for _, c := range []struct {
+		ra    float64
+		n     int
+		axis  r3.Vec
+		moved bool
+	}{
+		{1, 12, r3.Vec{Z: 1}, false},
+		{1, 12, r3.Vec{X: 1}, false},
+		{1.5, 6, r3.Vec{Z: 1}, false},
+		{1.5, 6, r3.Vec{Z: 1}, true},
+		{0.8, 5, r3.Unit(r3.Vec{X: 1, Y: -2, Z: 0.5}), true},
+	} {
+		s, want, slack := sphereHole(10, c.ra, c.n, c.axis)
+		if c.moved {
+			s = moveSolid(s, tilt, r3.Vec{X: 30, Y: -20, Z: 7})
+			s.Name += " moved"
+		}
+		sag := chordSagitta(s)
+		for _, tol := range []float64{0.1, 0.01, 0.004} {
+			t.Run(fmt.Sprintf("%s/%g", s.Name, tol), func(t *testing.T) {
+				start := time.Now()
+				dev := 0.0
+				if sag > tol {
+					dev = coarseAllowance * sag
+				}
+				m := checkTessellationWith(t, s, tessCheck{tol: tol, want: want, slack: slack, dev: dev})
+				// About 4π·r²/(2.6·r·tol) triangles are enough for the
+				// whole sphere.
+				if enough := 4 * math.Pi * 10 / (2.6 * tol); float64(len(m.Faces)) > 4*enough {
+					t.Errorf("%d triangles, want about %.0f", len(m.Faces), enough)
+				}
+				if d := time.Since(start); d > 5*time.Second {
+					t.Errorf("%v to tessellate", d)
+				}
+				// The general method alone, as the assembler's solids
+				// reach it.
+				checkTessellationWith(t, s, tessCheck{tol: tol, want: want, slack: slack, dev: dev, general: true})
+			})
+		}
+	}
+}
+
+// TestTessellateUnsettledFailsFast: refinement that cannot settle, here
+// of sphereHole's face drawn about the pole opposite its hole as one disc
+// (which faithful rejects, and patch splits instead), gives up after a few
+// times the splits the face would need, not after millions.
+func TestTessellateUnsettledFailsFast(t *testing.T) {
+	s, _, _ := sphereHole(10, 1.5, 6, r3.Vec{Z: 1})
+	for _, tol := range []float64{0.1, 0.01, 0.004} {
+		ts := &tessellator{s: s, tol: tol, m: &geom.Mesh{Vertices: slices.Clone(s.Vertices)}}
+		ts.samples = make([][]int32, len(s.Edges))
+		for i := range s.Edges {
+			ts.samples[i] = ts.sampleEdge(i)
+		}
+		loops := ts.loops(s.Faces[1])
+		g := ts.uvSurfaces(s.Faces[1], loops)[0]
+		d, err := ts.uvDomain(g, loops)
+		if err != nil || !d.polar {
+			t.Fatalf("tol %g: domain %+v, %v; want the cap about the pole opposite the hole", tol, d, err)
+		}
+		if err := ts.faithful(d); !errors.Is(err, ErrUnsupportedFace) {
+			t.Errorf("tol %g: faithful says %v, want ErrUnsupportedFace", tol, err)
+		}
+		start := time.Now()
+		err = ts.refine(d)
+		took := time.Since(start)
+		if !errors.Is(err, ErrUnsupportedFace) {
+			t.Errorf("tol %g: refine says %v, want ErrUnsupportedFace", tol, err)
+		}
+		if took > 2*time.Second {
+			t.Errorf("tol %g: %v to give up", tol, took)
+		}
+		t.Logf("tol %g: %v after %v (estimate %d splits)", tol, err, took, ts.splitEstimate(d))
+	}
 }
 
 // TestTessellateTriangleFace: a spherical face bounded by three chords

@@ -22,7 +22,12 @@ import (
 // Delaunay by edge flips and refined by splitting edges at their middles,
 // new vertices on the surface, until each triangle lies within tol of it.
 // Edges on the face's boundary are never split, so that the faces on
-// either side of an edge keep sharing its samples.
+// either side of an edge keep sharing its samples. A plane that draws a
+// boundary edge far from where it lies on the surface (faithful) is given
+// up for the next axis; a cap on a sphere that reaches so near the other
+// pole that its plane does so, such as a sphere less a small hole, is
+// split along a ring of latitude into two (splitCap). Refinement gives up
+// after a few times the splits a face needs by estimate.
 
 // maxSpan is the widest angle about the axis that an edge the tessellator
 // makes may span: a third of a turn, as sampleEdge's arcs, so that no
@@ -184,14 +189,7 @@ func (l *uvLoop) segment(i int) (uvPoint, uvPoint) {
 // patch triangulates a cylindrical, conical or spherical face of any
 // boundary by the parameter-space method above.
 func (t *tessellator) patch(f Face) error {
-	var loops [][]int32
-	for _, bound := range f.Bounds {
-		var loop []int32
-		for _, oe := range bound {
-			loop = append(loop, t.use(oe)...)
-		}
-		loops = append(loops, loop)
-	}
+	loops := t.loops(f)
 	gs := t.uvSurfaces(f, loops)
 	if len(gs) == 0 {
 		return fmt.Errorf("%w: surface %T", ErrUnsupportedFace, f.Surface)
@@ -211,12 +209,30 @@ func (t *tessellator) patch(f Face) error {
 	}
 	var err error
 	for _, g := range gs {
-		var d *uvDomain
-		if d, err = t.uvDomain(g, loops); err == nil {
-			return t.refine(d)
+		var ds []*uvDomain
+		if ds, err = t.uvDomains(g, loops); err == nil {
+			for _, d := range ds {
+				if err := t.refine(d); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 	return err
+}
+
+// loops returns the face's loops as the mesh vertices of their samples.
+func (t *tessellator) loops(f Face) [][]int32 {
+	var loops [][]int32
+	for _, bound := range f.Bounds {
+		var loop []int32
+		for _, oe := range bound {
+			loop = append(loop, t.use(oe)...)
+		}
+		loops = append(loops, loop)
+	}
+	return loops
 }
 
 // uvSurfaces returns the face's surface in the coordinates patch uses. A
@@ -403,6 +419,9 @@ type uvDomain struct {
 	pts   []uvPoint
 	loops [][]int32
 	twins [][2][2]int32
+	// hollow: polar, about a pole that a hole of the domain surrounds
+	// rather than one it covers (see splitCap).
+	hollow bool
 }
 
 // uvPlane maps (w, v) to the plane a domain is triangulated in, where a
@@ -628,6 +647,12 @@ func (t *tessellator) uvDomain(g *uvSurface, loops [][]int32) (*uvDomain, error)
 			return nil, fmt.Errorf("%w: a band through a pole", ErrUnsupportedFace)
 		}
 	}
+	d.place()
+	return d, nil
+}
+
+// place puts the domain's points in the plane.
+func (d *uvDomain) place() {
 	for i := range d.pts {
 		p := &d.pts[i]
 		p.x, p.y = d.plane(p.w, p.v)
@@ -644,7 +669,208 @@ func (t *tessellator) uvDomain(g *uvSurface, loops [][]int32) (*uvDomain, error)
 		}
 		d.loops[li] = out
 	}
-	return d, nil
+}
+
+// uvDomains returns the domains that together cover the face in g's
+// coordinates: the one uvDomain settles where it draws every boundary edge
+// faithfully; else, for a cap on a sphere, the cap split in two along a
+// ring of latitude (splitCap).
+func (t *tessellator) uvDomains(g *uvSurface, loops [][]int32) ([]*uvDomain, error) {
+	d, err := t.uvDomain(g, loops)
+	if err != nil {
+		return nil, err
+	}
+	if err = t.faithful(d); err == nil {
+		return []*uvDomain{d}, nil
+	}
+	if d.polar && g.kind == uvSphere {
+		ds, serr := t.splitCap(g, loops, d)
+		if serr == nil {
+			return ds, nil
+		}
+		err = fmt.Errorf("%w; split along a ring of latitude: %v", err, serr)
+	}
+	return nil, err
+}
+
+// faithful returns an error that wraps ErrUnsupportedFace when the plane
+// draws a boundary edge of d far from where the edge lies on the surface,
+// so far that refinement cannot settle. A boundary edge is never split:
+// the triangle on it keeps its two ends, and as the triangles near it are
+// refined its third corner comes to lie at points of the plane ever nearer
+// the straight edge there, that is at points of the surface near the curve
+// the edge is drawn as, which the point at the edge's middle in the plane
+// stands for. The edge is drawn unfaithfully when that point lies further
+// off the edge than the edge is long, and tol (beyond the chord's own
+// distance from the surface), when the triangle through it strays more than twice what
+// is allowed there, or when it lies across the edge by more than tol where
+// nothing beyond tol is allowed, so that the triangle folds over the edge:
+// then the triangle on the edge stays too long or faces inwards however
+// small the triangles next to it become, and the triangles along the edge
+// are slivers that turn over. So it is with a cap about a pole that
+// reaches almost to the other one: a chord near there, short on the
+// surface but spanning a wide angle about the axis, is drawn as a straight
+// line that cuts deep into the disc the cap becomes (one spanning a fifth
+// of a turn passes a fifth of the disc's radius inside its ends), where
+// its triangle reaches: a chord 1.4 mm long on a sphere of radius 20 as
+// far as 12 mm.
+func (t *tessellator) faithful(d *uvDomain) error {
+	g := d.g
+	var cut map[[2]int32]bool
+	if len(d.twins) > 0 {
+		cut = map[[2]int32]bool{}
+		for _, tw := range d.twins {
+			cut[tw[0]], cut[tw[1]] = true, true
+		}
+	}
+	for _, loop := range d.loops {
+		for k, i := range loop {
+			j := loop[(k+1)%len(loop)]
+			p, q := d.pts[i], d.pts[j]
+			if p.id == q.id || cut[[2]int32{i, j}] {
+				continue
+			}
+			a, b := t.m.Vertices[p.id], t.m.Vertices[q.id]
+			w, v := d.param((p.x+q.x)/2, (p.y+q.y)/2)
+			c := g.at(w, v)
+			chord := g.chordDeviation(a, b)
+			allow := t.tol
+			if chord > t.tol {
+				allow = coarseAllowance * chord
+			}
+			// Each point of the triangle lies within δ of the edge, δ
+			// how far c is from its middle: the three are met when δ is
+			// small, as it mostly is.
+			l := r3.Norm(r3.Sub(b, a))
+			delta := r3.Norm(r3.Sub(c, r3.Scale(0.5, r3.Add(a, b))))
+			if delta <= l+t.tol+chord && chord+delta <= 2*allow && (chord > t.tol || delta <= t.tol) {
+				continue
+			}
+			if off := segmentDistance(c, a, b) - chord; off > l+t.tol {
+				return fmt.Errorf("%w: the edge from %v to %v is drawn in the surface's parameters %.3g mm from where it lies", ErrUnsupportedFace, a, b, off)
+			}
+			var dev [3]float64
+			if g.kind != uvSphere {
+				dev = [3]float64{chord, g.chordDeviation(b, c), g.chordDeviation(c, a)}
+			}
+			if e := g.deviation([3]r3.Vec{a, b, c}, dev); e > 2*allow {
+				return fmt.Errorf("%w: the triangle on the edge from %v to %v, drawn in the surface's parameters, is %.3g mm from the surface, %.3g allowed", ErrUnsupportedFace, a, b, e, allow)
+			}
+			if chord > t.tol {
+				continue
+			}
+			// Towards the face, across the edge seen from outside.
+			in := r3.Cross(g.normal(w, v), r3.Sub(b, a))
+			if n := r3.Norm(in); n > 0 {
+				if fold := -r3.Dot(r3.Sub(c, a), in) / n; fold > t.tol {
+					return fmt.Errorf("%w: the edge from %v to %v is drawn in the surface's parameters %.3g mm across itself", ErrUnsupportedFace, a, b, fold)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// splitCap splits the cap d on a sphere, which uvDomain draws about the
+// pole F its loop goes round but which faithful finds the plane does not
+// follow, along a ring of latitude about F into two domains that share the
+// ring's samples: the cap inside the ring, drawn about F, and the rest,
+// from the ring to the loop, drawn about the other pole N, which the loop
+// goes round as a hole (hollow). The ring lies on the equator, or halfway
+// from F to the loop where the loop comes nearer F than that, so that
+// each part reaches no further than a hemisphere from its pole where it
+// can; each of the face's holes goes with the part it lies in.
+func (t *tessellator) splitCap(g *uvSurface, loops [][]int32, d *uvDomain) ([]*uvDomain, error) {
+	sign := d.sign
+	f := r3.Scale(sign, g.a)
+	// colat returns the least angle from F of the chords of a loop, and
+	// the greatest.
+	colat := func(ids []int32) (lo, hi float64) {
+		lo, hi = math.Inf(1), math.Inf(-1)
+		for k, id := range ids {
+			a, b := t.m.Vertices[id], t.m.Vertices[ids[(k+1)%len(ids)]]
+			const n = 8
+			for s := range n {
+				p := r3.Sub(r3.Add(a, r3.Scale(float64(s)/n, r3.Sub(b, a))), g.o)
+				c := math.Atan2(r3.Norm(r3.Cross(p, f)), r3.Dot(p, f))
+				lo, hi = min(lo, c), max(hi, c)
+			}
+		}
+		return lo, hi
+	}
+	var capIDs []int32
+	var holes [][]int32
+	for _, ids := range loops {
+		l, err := t.unwrap(g, ids)
+		switch {
+		case err != nil:
+			return nil, err
+		case l.turns == 0:
+			holes = append(holes, ids)
+		case capIDs != nil:
+			return nil, fmt.Errorf("%w: two loops round the axis", ErrUnsupportedFace)
+		default:
+			capIDs = ids
+		}
+	}
+	if capIDs == nil {
+		return nil, fmt.Errorf("%w: no loop round the axis", ErrUnsupportedFace)
+	}
+	near, _ := colat(capIDs)
+	ring := min(math.Pi/2, near/2)
+	if !(ring > 1e-3) {
+		return nil, fmt.Errorf("%w: a loop through the pole", ErrUnsupportedFace)
+	}
+	var holesF, holesN [][]int32
+	for _, h := range holes {
+		switch lo, hi := colat(h); {
+		case hi < ring:
+			holesF = append(holesF, h)
+		case lo > ring:
+			holesN = append(holesN, h)
+		default:
+			return nil, fmt.Errorf("%w: a hole across the ring of latitude %.3g rad from the pole", ErrUnsupportedFace, ring)
+		}
+	}
+	// The ring's chords are within tol of the sphere, and short enough
+	// that both planes draw them faithfully: about N, at π − ring from
+	// it, a chord spanning 2α is drawn (π − ring)·r·(1 − cos α) inwards
+	// of its ends, less than the half chord r·sin(ring)·sin α.
+	n := max(t.segments(g.r*math.Sin(ring), 2*math.Pi), int(math.Ceil(math.Pi*(math.Pi-ring)/math.Sin(ring))))
+	nv := len(t.m.Vertices)
+	fail := func(err error) ([]*uvDomain, error) {
+		t.m.Vertices = t.m.Vertices[:nv]
+		return nil, err
+	}
+	v := sign * (math.Pi/2 - ring)
+	around := make([]int32, n) // the ring, round F the way the cap's loop goes
+	for k := range around {
+		around[k] = t.add(g.at(sign*2*math.Pi*float64(k)/float64(n), v))
+	}
+	inner, err := t.uvDomain(g, append([][]int32{around}, holesF...))
+	if err != nil {
+		return fail(err)
+	}
+	if !inner.polar || inner.sign != sign || inner.hollow {
+		return fail(fmt.Errorf("%w: the ring does not bound a cap about the pole", ErrUnsupportedFace))
+	}
+	back := slices.Clone(around)
+	slices.Reverse(back)
+	outer := &uvDomain{uvPlane: uvPlane{g: g, polar: true, sign: -sign}, hollow: true}
+	for _, ids := range append([][]int32{back, capIDs}, holesN...) {
+		l, err := t.unwrap(g, ids)
+		if err != nil {
+			return fail(err)
+		}
+		outer.addLoop(l.pts)
+	}
+	outer.place()
+	for _, part := range []*uvDomain{inner, outer} {
+		if err := t.faithful(part); err != nil {
+			return fail(err)
+		}
+	}
+	return []*uvDomain{inner, outer}, nil
 }
 
 // band makes the polygon between lo, which goes round the axis towards
@@ -858,9 +1084,41 @@ type uvMesh struct {
 	flip   []int32 // half-edges to check for a flip
 }
 
-// refineLimit bounds the splits of one face, against a loop that never
-// settles: far more than any sane tolerance needs.
-const refineLimit = 20_000_000
+// refineFactor is how many times the splits that a domain needs by
+// estimate (splitEstimate) refine may make before it gives up: a domain
+// that does not settle costs no more than a few times what one that does.
+// (The tests' faces use up to a quarter of the estimate.)
+const refineFactor = 4
+
+// splitEstimate returns about how many splits refine needs for d, by
+// excess. Within tol of a surface whose radius of curvature is R, a
+// triangle's corners may be about √(R·tol) apart, so that a piece of area
+// A takes about A/(R·tol) triangles; the radius round the axis being at
+// most R on a cylinder, a cone or a sphere, the triangles round the axis
+// along a length ℓ of meridian are at most 2π·ℓ/tol. So over the domain's
+// range of heights, to its pole where it covers one, with 64 to each
+// boundary point for the grading towards short boundary edges, and some
+// to spare.
+func (t *tessellator) splitEstimate(d *uvDomain) int {
+	g := d.g
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range d.pts {
+		lo, hi = min(lo, p.v), max(hi, p.v)
+	}
+	if d.polar && !d.hollow {
+		pv, _ := g.pole(d.sign > 0)
+		lo, hi = min(lo, pv), max(hi, pv)
+	}
+	l := hi - lo
+	switch g.kind {
+	case uvCone:
+		l /= g.cos
+	case uvSphere:
+		l *= g.r
+	}
+	n := 2*math.Pi*l/t.tol + 64*float64(len(d.pts)) + 1000
+	return int(min(n, 1e9))
+}
 
 // refine triangulates the domain, refines it and adds the triangles to the
 // mesh. After the ear clipper, and after each split, edges are flipped to
@@ -941,7 +1199,7 @@ func (t *tessellator) refine(d *uvDomain) error {
 		}
 	}
 	m.indexCoarse()
-	if d.polar {
+	if d.polar && !d.hollow {
 		if err := m.addPole(); err != nil {
 			return err
 		}
@@ -953,6 +1211,7 @@ func (t *tessellator) refine(d *uvDomain) error {
 	for i := range m.tri {
 		m.todo = append(m.todo, int32(i))
 	}
+	limit := refineFactor * t.splitEstimate(d)
 	for splits := 0; len(m.todo) > 0; {
 		i := m.todo[len(m.todo)-1]
 		m.todo = m.todo[:len(m.todo)-1]
@@ -966,8 +1225,8 @@ func (t *tessellator) refine(d *uvDomain) error {
 			continue
 		}
 		m.legalize()
-		if splits++; splits > refineLimit {
-			return fmt.Errorf("%w: refinement does not settle", ErrUnsupportedFace)
+		if splits++; splits > limit {
+			return fmt.Errorf("%w: refinement does not settle in %d splits", ErrUnsupportedFace, limit)
 		}
 	}
 	for _, tr := range m.tri {
@@ -1220,7 +1479,10 @@ func (m *uvMesh) allowed(p r3.Vec) float64 {
 // which has no maximum inside the triangle but where it is the same along
 // a whole ray to the triangle's boundary.
 func (m *uvMesh) deviation(q [3]r3.Vec, dev [3]float64) float64 {
-	g := m.g
+	return m.g.deviation(q, dev)
+}
+
+func (g *uvSurface) deviation(q [3]r3.Vec, dev [3]float64) float64 {
 	if g.kind == uvSphere {
 		return g.r - r3.Norm(r3.Sub(closestOnTriangle(g.o, q[0], q[1], q[2]), g.o))
 	}
@@ -1430,4 +1692,15 @@ func (m *uvMesh) insertAt(i int32, c int32) {
 	m.link(3*i3+1, 3*i+2)
 	m.todo = append(m.todo, i, i2, i3)
 	m.flip = append(m.flip, 3*i, 3*i2, 3*i3)
+}
+
+// segmentDistance returns how far p is from the segment ab.
+func segmentDistance(p, a, b r3.Vec) float64 {
+	ab := r3.Sub(b, a)
+	l2 := r3.Dot(ab, ab)
+	if l2 == 0 {
+		return r3.Norm(r3.Sub(p, a))
+	}
+	t := math.Max(0, math.Min(1, r3.Dot(r3.Sub(p, a), ab)/l2))
+	return r3.Norm(r3.Sub(p, r3.Add(a, r3.Scale(t, ab))))
 }
