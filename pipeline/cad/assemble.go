@@ -518,18 +518,12 @@ func (a *assembler) labelTriangles(prims []Primitive, tri []int32) {
 	// 3ε of joins it: noise, or a sliver the mesher left on an edge.
 	for range 2 {
 		for t := range nf {
-			k := a.label[a.twin[3*t]/3]
-			if k < 0 || k == a.label[t] || a.label[a.twin[3*t+1]/3] != k || a.label[a.twin[3*t+2]/3] != k {
+			ks := a.neighbours(t)
+			k := ks[0]
+			if k < 0 || k == a.label[t] || ks[1] != k || ks[2] != k {
 				continue
 			}
-			f := a.m.Faces[t]
-			ok := true
-			for c := range 3 {
-				if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); !(math.Abs(d) <= 3*a.eps) {
-					ok = false
-				}
-			}
-			if ok {
+			if a.cornersOn(t, k, 3*a.eps) == 3 {
 				a.label[t] = k
 			}
 		}
@@ -579,6 +573,23 @@ func (a *assembler) labelTriangles(prims []Primitive, tri []int32) {
 	}
 }
 
+// neighbours returns the labels of the three triangles across t's edges.
+func (a *assembler) neighbours(t int) [3]int32 {
+	return [3]int32{a.label[a.twin[3*t]/3], a.label[a.twin[3*t+1]/3], a.label[a.twin[3*t+2]/3]}
+}
+
+// cornersOn counts the corners of triangle t (as input) within tol of
+// primitive k.
+func (a *assembler) cornersOn(t int, k int32, tol float64) int {
+	n := 0
+	for _, v := range a.m.Faces[t] {
+		if d, _ := a.prims[k].distNormal(a.m.Vertices[v]); math.Abs(d) <= tol {
+			n++
+		}
+	}
+	return n
+}
+
 // absorb gives a freeform triangle next to a fitted one whose surface its
 // corners lie within twice that surface's tolerance of to it, the surface
 // of most of its neighbours first: triangles whose normals noise turned
@@ -591,25 +602,12 @@ func (a *assembler) absorb() {
 			if a.label[t] >= 0 {
 				continue
 			}
-			var ks [3]int32
-			for c := range 3 {
-				ks[c] = a.label[a.twin[3*t+c]/3]
-			}
+			ks := a.neighbours(t)
 			if ks[1] == ks[2] {
 				ks[0], ks[1] = ks[1], ks[0] // the shared one first
 			}
-			f := a.m.Faces[t]
 			for _, k := range ks {
-				if k < 0 {
-					continue
-				}
-				ok := true
-				for c := range 3 {
-					if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); !(math.Abs(d) <= 2*a.vtol[k]) {
-						ok = false
-					}
-				}
-				if ok {
+				if k >= 0 && a.cornersOn(t, k, 2*a.vtol[k]) == 3 {
 					a.label[t], changed = k, true
 					break
 				}
@@ -630,41 +628,29 @@ func (a *assembler) absorb() {
 			if a.label[t] >= 0 {
 				continue
 			}
-			var ks [3]int32
-			for c := range 3 {
-				ks[c] = a.label[a.twin[3*t+c]/3]
-			}
+			ks := a.neighbours(t)
 			f := a.m.Faces[t]
-			best, bestN := int32(-1), 0
 			covered := 0
-			for c := range 3 {
-				on := false
+			for _, v := range f {
 				for _, k := range ks {
 					if k < 0 {
 						continue
 					}
-					if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); math.Abs(d) <= 2*a.vtol[k] {
-						on = true
+					if d, _ := a.prims[k].distNormal(a.m.Vertices[v]); math.Abs(d) <= 2*a.vtol[k] {
+						covered++
+						break
 					}
-				}
-				if on {
-					covered++
 				}
 			}
 			if covered < 3 {
 				continue
 			}
+			best, bestN := int32(-1), 0
 			for _, k := range ks {
 				if k < 0 {
 					continue
 				}
-				n := 0
-				for c := range 3 {
-					if d, _ := a.prims[k].distNormal(a.m.Vertices[f[c]]); math.Abs(d) <= 2*a.vtol[k] {
-						n++
-					}
-				}
-				if n > bestN {
+				if n := a.cornersOn(t, k, 2*a.vtol[k]); n > bestN {
 					best, bestN = k, n
 				}
 			}
