@@ -21,6 +21,7 @@ func stepSeeds(tb testing.TB) map[string][]byte {
 		"cylinder":           cyl,
 		"frustum":            mustWriteSTEP(tb, frustumSolid(5, 3, 10)),
 		"dome":               mustWriteSTEP(tb, domeSolid(7)),
+		"slanted":            mustWriteSTEP(tb, func() *Solid { s, _ := slantedSolid(); return s }()),
 		"occt-plate-hole":    occt,
 		"truncated":          cube[:len(cube)*2/3],
 		"unsupported":        bytes.Replace(cyl, []byte("CYLINDRICAL_SURFACE"), []byte("TOROIDAL_SURFACE"), 1),

@@ -86,6 +86,7 @@ func TestRoundTrip(t *testing.T) {
 		{"cylinder", func() *Solid { return cylinderSolid(5, 20) }, 2, 3, 3, 0},
 		{"frustum", func() *Solid { return frustumSolid(5, 3, 10) }, 2, 3, 3, 0},
 		{"dome", func() *Solid { return domeSolid(7) }, 2, 2, 2, 0},
+		{"slanted", func() *Solid { s, _ := slantedSolid(); return s }, 2, 2, 3, 1}, // the wall has two loops
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.solid()
