@@ -55,6 +55,9 @@ func TestAssembleTruth(t *testing.T) {
 			if rep.Faceted {
 				t.Fatalf("faceted: %s", rep.Note)
 			}
+			if want := wantFeatures[tc.name]; !slices.Equal(rep.Features, want) {
+				t.Errorf("features %q, want %q", rep.Features, want)
+			}
 			if err := s.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -137,6 +140,13 @@ func TestAssembleTruth(t *testing.T) {
 			})
 		})
 	}
+}
+
+// wantFeatures are the features the test parts must be listed with.
+var wantFeatures = map[string][]string{
+	"bracket": {"2 holes Ø8.0 mm", "6 planes"},
+	"flange":  {"1 hole Ø18.0 mm", "2 holes Ø6.0 mm", "1 cylinder Ø60.0 mm", "1 cylinder Ø32.0 mm", "3 planes"},
+	"slanted": {"1 cylinder Ø20.0 mm", "2 planes"},
 }
 
 // surfaceDiff reports whether got is a surface of want's type close to it
