@@ -15,7 +15,7 @@ import (
 
 // cadVersion names the cad stage's algorithm in its cache key: bump it
 // when a change should remake the STEP of earlier jobs.
-const cadVersion = 3
+const cadVersion = 4
 
 // CadSummary is what the cad stage made, saved as cad.json: the part as
 // a STEP solid (model.step in the stage folder), or why there is none.
