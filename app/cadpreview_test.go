@@ -162,7 +162,7 @@ func TestResultCAD(t *testing.T) {
 
 	// A plate with a hole, as fitted: the features listed, or without
 	// them the surfaces counted.
-	step, err := os.ReadFile(filepath.Join("testdata", "plate-hole.step"))
+	step, err := os.ReadFile(filepath.Join("..", "pipeline", "cad", "testdata", "occt-plate-hole.stp"))
 	if err != nil {
 		t.Fatal(err)
 	}

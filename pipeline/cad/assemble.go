@@ -186,7 +186,7 @@ func Assemble(ctx context.Context, m *geom.Mesh, name string, o *AssembleOptions
 			return nil, nil, err
 		}
 		a.regions()
-		if a.analytic == 0 {
+		if len(a.regPrim) == 0 {
 			return faceted("every fitted region had to be given up: the solid is the mesh's facets")
 		}
 		bad, relabelled := a.snap()
@@ -266,7 +266,6 @@ type assembler struct {
 	region   []int32 // per triangle: region, -1 for freeform
 	regPrim  []int32 // per region: primitive
 	regArea  []float64
-	analytic int
 	badVerts []int32
 }
 
@@ -361,12 +360,8 @@ var sampleCos = math.Cos(25 * math.Pi / 180)
 // sample draws about n points evenly over the surface (systematic sampling
 // by area with a random start), each with its triangle's normal and index.
 func (a *assembler) sample(n int, seed uint64) (pts, nrm []r3.Vec, tri []int32) {
-	var total float64
-	for _, ar := range a.area {
-		total += ar
-	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	step := total / float64(n)
+	step := a.total / float64(n)
 	acc := rng.Float64() * step
 	pts, nrm, tri = make([]r3.Vec, 0, n+1), make([]r3.Vec, 0, n+1), make([]int32, 0, n+1)
 	for i, f := range a.m.Faces {
@@ -758,7 +753,6 @@ func (a *assembler) regions() {
 		a.regPrim = append(a.regPrim, k)
 		a.regArea = append(a.regArea, ar)
 	}
-	a.analytic = len(a.regPrim)
 }
 
 // maxRounds bounds Assemble's tries: each gives up what stopped the last.
@@ -989,8 +983,7 @@ func (a *assembler) build(name string) (*Solid, error) {
 		s.Vertices = append(s.Vertices, a.pos[v])
 		return len(s.Vertices) - 1
 	}
-	type made struct{ edges []int }
-	byKey := make(map[int32]made, 1024)
+	byKey := make(map[int32][]int, 1024) // a chain's edges, by its least half-edge
 	seen := make([]bool, 3*nf)
 	a.badVerts = a.badVerts[:0]
 	for h0 := range int32(3 * nf) {
@@ -1076,8 +1069,8 @@ func (a *assembler) build(name string) (*Solid, error) {
 				key = min(key, h, a.twin[h])
 			}
 			if mk, ok := byKey[key]; ok {
-				for i := len(mk.edges) - 1; i >= 0; i-- {
-					bound = append(bound, OrientedEdge{Edge: mk.edges[i], Forward: false})
+				for i := len(mk) - 1; i >= 0; i-- {
+					bound = append(bound, OrientedEdge{Edge: mk[i], Forward: false})
 				}
 				continue
 			}
@@ -1087,7 +1080,7 @@ func (a *assembler) build(name string) (*Solid, error) {
 				a.badVerts = append(a.badVerts, c.verts...)
 				continue
 			}
-			byKey[key] = made{edges}
+			byKey[key] = edges
 			for _, e := range edges {
 				bound = append(bound, OrientedEdge{Edge: e, Forward: true})
 			}

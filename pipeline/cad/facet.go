@@ -69,20 +69,8 @@ func FromMesh(m *geom.Mesh, name string) (*Solid, error) {
 
 	// twin[h] is the half-edge opposite half-edge h = 3·face + corner, which
 	// runs from corner to corner+1. Watertightness guarantees exactly one.
+	twin, _, _ := halfEdges(m)
 	type dirEdge struct{ u, v int32 }
-	byEnds := make(map[dirEdge]int32, 3*nf)
-	for i, f := range m.Faces {
-		for k := range 3 {
-			byEnds[dirEdge{f[k], f[(k+1)%3]}] = int32(3*i + k)
-		}
-	}
-	twin := make([]int32, 3*nf)
-	for i, f := range m.Faces {
-		for k := range 3 {
-			twin[3*i+k] = byEnds[dirEdge{f[(k+1)%3], f[k]}]
-		}
-	}
-	byEnds = nil
 	from := func(h int32) int32 { return m.Faces[h/3][h%3] }
 	to := func(h int32) int32 { return m.Faces[h/3][(h%3+1)%3] }
 

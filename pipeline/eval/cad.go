@@ -591,39 +591,6 @@ type surfaceGroup struct {
 	result  int
 }
 
-// mat3 is a row-major rotation matrix.
-type mat3 [9]float64
-
-var identity3 = mat3{1, 0, 0, 0, 1, 0, 0, 0, 1}
-
-func (m mat3) mul(v r3.Vec) r3.Vec {
-	return r3.Vec{X: m[0]*v.X + m[1]*v.Y + m[2]*v.Z, Y: m[3]*v.X + m[4]*v.Y + m[5]*v.Z, Z: m[6]*v.X + m[7]*v.Y + m[8]*v.Z}
-}
-
-func (m mat3) mulMat(n mat3) mat3 {
-	var r mat3
-	for i := range 3 {
-		for j := range 3 {
-			r[3*i+j] = m[3*i]*n[j] + m[3*i+1]*n[3+j] + m[3*i+2]*n[6+j]
-		}
-	}
-	return r
-}
-
-// axisAngle returns the rotation by deg degrees about axis, right-handed
-// (Rodrigues' formula), as synth's CSG does.
-func axisAngle(axis [3]float64, deg float64) mat3 {
-	a := r3.Unit(v3(axis))
-	th := deg * math.Pi / 180
-	c, s := math.Cos(th), math.Sin(th)
-	t := 1 - c
-	return mat3{
-		t*a.X*a.X + c, t*a.X*a.Y - s*a.Z, t*a.X*a.Z + s*a.Y,
-		t*a.X*a.Y + s*a.Z, t*a.Y*a.Y + c, t*a.Y*a.Z - s*a.X,
-		t*a.X*a.Z - s*a.Y, t*a.Y*a.Z + s*a.X, t*a.Z*a.Z + c,
-	}
-}
-
 func v3(a [3]float64) r3.Vec { return r3.Vec{X: a[0], Y: a[1], Z: a[2]} }
 
 // trueSurfaces lists the surfaces of the spec's primitives in world
@@ -636,20 +603,8 @@ func v3(a [3]float64) r3.Vec { return r3.Vec{X: a[0], Y: a[1], Z: a[2]} }
 // from its triangles, in classify).
 func trueSurfaces(s *synth.Spec) []trueSurface {
 	var out []trueSurface
-	var walk func(n *synth.Solid, path string, R mat3, t r3.Vec)
-	walk = func(n *synth.Solid, path string, R mat3, t r3.Vec) {
-		if n.Rotate != nil || n.Translate != nil {
-			rot := identity3
-			if n.Rotate != nil {
-				rot = axisAngle(n.Rotate.Axis, n.Rotate.Degrees)
-			}
-			var tr r3.Vec
-			if n.Translate != nil {
-				tr = v3(*n.Translate)
-			}
-			t = r3.Add(R.mul(tr), t)
-			R = R.mulMat(rot)
-		}
+	for _, pl := range s.Primitives() {
+		n, path := pl.Node, pl.Path
 		add := func(what string, a analytic, b geom.Box) {
 			a.sense = 1
 			out = append(out, trueSurface{analytic: a, bounds: b, src: path + what})
@@ -668,24 +623,19 @@ func trueSurfaces(s *synth.Spec) []trueSurface {
 		}
 		switch {
 		case n.Box != nil:
-			local := identity3
-			if n.Box.Rotate != nil {
-				local = axisAngle(n.Box.Rotate.Axis, n.Box.Rotate.Degrees)
-			}
-			W := R.mulMat(local)
-			o := r3.Add(R.mul(v3(n.Box.Center)), t)
+			o := pl.Apply(v3(n.Box.Center))
 			half := r3.Scale(0.5, v3(n.Box.Size))
 			h := [3]float64{half.X, half.Y, half.Z}
 			b := geom.EmptyBox()
 			for i := range 8 {
 				p := r3.Vec{X: h[0] * sgn(i&1), Y: h[1] * sgn(i&2), Z: h[2] * sgn(i&4)}
-				b = b.Extend(r3.Add(o, W.mul(p)))
+				b = b.Extend(r3.Add(o, pl.BoxTurn(p)))
 			}
 			for k, name := range [3]string{"x", "y", "z"} {
 				var e [3]float64
 				e[k] = 1
 				for _, sd := range [2]float64{-1, 1} {
-					nrm := W.mul(r3.Scale(sd, v3(e)))
+					nrm := pl.BoxTurn(r3.Scale(sd, v3(e)))
 					sign := "+"
 					if sd < 0 {
 						sign = "−"
@@ -703,8 +653,8 @@ func trueSurfaces(s *synth.Spec) []trueSurface {
 				c := n.Cone
 				center, axis, r1, r2, height, what = c.Center, c.Axis, c.Radius1, c.Radius2, c.Height, ".cone"
 			}
-			w := R.mul(r3.Unit(v3(axis)))
-			o := r3.Add(R.mul(v3(center)), t)
+			w := pl.Turn(r3.Unit(v3(axis)))
+			o := pl.Apply(v3(center))
 			hh := height / 2
 			b := round(o, w, -hh, hh, r1, r2)
 			switch {
@@ -728,22 +678,11 @@ func trueSurfaces(s *synth.Spec) []trueSurface {
 				add(what+" +cap", analytic{kind: kindPlane, p: r3.Add(o, r3.Scale(hh, w)), a: w}, b)
 			}
 		case n.Sphere != nil:
-			c := r3.Add(R.mul(v3(n.Sphere.Center)), t)
+			c := pl.Apply(v3(n.Sphere.Center))
 			rv := r3.Vec{X: n.Sphere.Radius, Y: n.Sphere.Radius, Z: n.Sphere.Radius}
 			add(".sphere", analytic{kind: kindSphere, p: c, r: n.Sphere.Radius}, geom.Box{Min: r3.Sub(c, rv), Max: r3.Add(c, rv)})
-		default:
-			kids, op := n.Union, "union"
-			if n.Difference != nil {
-				kids, op = n.Difference, "difference"
-			} else if n.Intersection != nil {
-				kids, op = n.Intersection, "intersection"
-			}
-			for i := range kids {
-				walk(&kids[i], fmt.Sprintf("%s.%s[%d]", path, op, i), R, t)
-			}
 		}
 	}
-	walk(&s.Solid, "solid", identity3, r3.Vec{})
 	return out
 }
 

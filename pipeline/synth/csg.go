@@ -128,18 +128,7 @@ func compile(s *Spec) *solid {
 
 // build compiles n under the accumulated transform world = R·x + t.
 func (c *solid) build(n *Solid, R mat3, t vec) *node {
-	if n.Rotate != nil || n.Translate != nil {
-		rot := identity
-		if n.Rotate != nil {
-			rot = axisAngle(n.Rotate.Axis, n.Rotate.Degrees)
-		}
-		var tr vec
-		if n.Translate != nil {
-			tr = v3(*n.Translate)
-		}
-		t = r3.Add(R.mul(tr), t)
-		R = R.mulMat(rot)
-	}
+	R, t = place(n, R, t)
 	prim := func(kind primKind, local mat3, center [3]float64) *node {
 		nd := &node{op: opPrim, prim: kind, surf: int32(c.prims * surfPerPrim)}
 		c.prims++
