@@ -19,6 +19,7 @@ const (
 	ERATELIMIT    = "rate_limited" // 429
 	EUNAVAILABLE  = "unavailable"  // 503: billing is not configured or Stripe is unreachable
 	ETOOLARGE     = "too_large"    // 413
+	EFORBIDDEN    = "forbidden"    // 403: a page form whose CSRF token or Origin is wrong
 )
 
 // Error is an error the user may read: Code says what kind, Message what to

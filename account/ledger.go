@@ -47,6 +47,15 @@ func (s *Service) ReserveJob(ctx context.Context, userID, job string) (*Reservat
 	return r, nil
 }
 
+// Job returns the reservation of one of the user's jobs; another user's job
+// is ENOTFOUND, as one that does not exist.
+func (s *Service) Job(ctx context.Context, userID, job string) (*Reservation, error) {
+	if err := checkJob(job); err != nil {
+		return nil, Errorf(ENOTFOUND, "There is no such job.")
+	}
+	return s.Store.Reservation(ctx, userID, job)
+}
+
 // StartJob marks a reserved job as running: it no longer expires.
 func (s *Service) StartJob(ctx context.Context, userID, job string) error {
 	if err := checkJob(job); err != nil {

@@ -173,6 +173,27 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*User, *Token, 
 	return u, t, nil
 }
 
+// Tokens returns the user's working API tokens (not browser sessions),
+// newest first.
+func (s *Service) Tokens(ctx context.Context, userID string) ([]Token, error) {
+	all, err := s.Store.Tokens(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	tokens := []Token{}
+	for _, t := range all {
+		if !t.Session && t.Active(now) {
+			tokens = append(tokens, t)
+		}
+	}
+	return tokens, nil
+}
+
+// seconds rounds d up to whole seconds, at least 1: RFC 8628 clients read
+// an interval of 0 as "use 5 s".
+func seconds(d time.Duration) int { return max(1, int((d+time.Second-1)/time.Second)) }
+
 // RevokeToken revokes one of the user's tokens; another user's is ENOTFOUND.
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string) error {
 	if err := s.Store.RevokeToken(ctx, userID, tokenID, s.now().UTC()); err != nil {
@@ -204,7 +225,7 @@ func (s *Service) StartDevice(ctx context.Context, clientName string) (*DeviceCo
 			return nil, err
 		}
 		return &DeviceCode{DeviceCode: raw, UserCode: d.UserCode,
-			ExpiresIn: int(s.deviceTTL() / time.Second), Interval: int(s.deviceInterval() / time.Second)}, nil
+			ExpiresIn: seconds(s.deviceTTL()), Interval: seconds(s.deviceInterval())}, nil
 	}
 	return nil, Errorf(EINTERNAL, "could not pick a free user code")
 }
