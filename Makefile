@@ -9,7 +9,7 @@ OUT ?= out
 # Debian packages the build, tests and demo need. Keep in sync with the README.
 DEB_PKGS := colmap libgl1-mesa-dev xorg-dev pkg-config gcc xvfb imagemagick \
 	libimage-exiftool-perl admesh prusa-slicer poppler-utils time \
-	occt-draw libocct-draw-dev libocct-data-exchange-dev freecad-python3
+	occt-draw libocct-draw-dev libocct-data-exchange-dev freecad-python3 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 60s
@@ -21,7 +21,7 @@ help: ## Show this help
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## Install the Debian packages Replica needs (only those missing; idempotent)
+deps: ## Install the Debian packages and tools Replica needs (only those missing; idempotent)
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
@@ -30,6 +30,8 @@ deps: ## Install the Debian packages Replica needs (only those missing; idempote
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all installed"; fi
+	@# stripe-mock, Stripe's API mock, for the account/stripe and service tests.
+	@command -v stripe-mock >/dev/null || test -x "$$($(GO) env GOPATH)/bin/stripe-mock" || $(GO) install github.com/stripe/stripe-mock@v0.203.0
 
 .PHONY: cli
 cli: ## Build the headless CLI (no cgo) into bin/replica-cli
@@ -63,6 +65,18 @@ demo: deps cli ## Generate the built-in sample capture and run everything that e
 	@echo "Sample capture (30 JPEGs + groundtruth.json + groundtruth.stl + overlap.json): $(abspath $(OUT)/sample)"
 	@echo "Reconstruction (report.json, model.stl, model.3mf, model.ply in mm; sparse.ply, dense.ply, mesh.ply): $(abspath $(OUT)/sample-model)"
 	@echo "Scale sheets: $(abspath $(OUT))/scale-sheet-a4.pdf, $(abspath $(OUT))/scale-sheet-letter.pdf"
+
+.PHONY: account
+account: ## Build the account service (no cgo) into bin/replica-account
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/replica-account ./cmd/replica-account
+
+.PHONY: account-serve
+account-serve: account ## Run the account service on 127.0.0.1:8080 with out/account.db (billing off unless REPLICA_STRIPE_KEY is set)
+	$(BIN)/replica-account serve --addr 127.0.0.1:8080 --db $(OUT)/account.db --log text
+
+.PHONY: bench-account
+bench-account: account ## Load test: authenticated GET /v1/me on loopback, 20,000 requests; prints req/s and p99 against the budget
+	$(BIN)/replica-account bench -n 20000 -c 16
 
 .PHONY: run
 run: deps app ## Start the desktop app
