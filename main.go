@@ -61,10 +61,11 @@ func main() {
 
 	a := fyneapp.NewWithID("com.replica3d.replica")
 	w := a.NewWindow("Replica")
+	acct := app.WithAccount(newAccountClient())
 	if shots := os.Getenv(screenshotsEnv); shots != "" {
-		app.Tour(a, w, store, shots, os.Getenv(tourPhotosEnv))
+		app.Tour(a, w, store, shots, os.Getenv(tourPhotosEnv), acct)
 	} else {
-		app.Create(a, w, store)
+		app.Create(a, w, store, acct)
 	}
 
 	if quitAfter > 0 {

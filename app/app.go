@@ -51,7 +51,7 @@ type ui struct {
 	store   *project.Store
 	process Processor
 
-	current any // the screen on show: *home, *captureScreen, *processScreen or *resultsScreen
+	current any // the screen on show: *home, *captureScreen, *processScreen, *resultsScreen or *accountScreen
 	// do runs a change to the widgets from a background goroutine:
 	// fyne.Do, or in tests a function that serialises with the test.
 	do func(func())
@@ -65,7 +65,17 @@ type ui struct {
 	start  func(path string, args ...string) error
 	hwOnce sync.Once
 	hw     Hardware
+
+	// account is the account service (nil: not in this build);
+	// accountErr why its last answer failed; accountCalls its calls
+	// running in the background, which tests wait for.
+	account      AccountService
+	accountErr   error
+	accountCalls sync.WaitGroup
 }
+
+// Option changes how Create builds the app: WithAccount.
+type Option func(*ui)
 
 // hardware is what this computer offers, detected once.
 func (u *ui) hardware() Hardware {
@@ -76,19 +86,22 @@ func (u *ui) hardware() Hardware {
 // Create builds Replica's user interface into w: title, icon, size and the
 // home screen listing the projects of store. The window's size is kept in
 // the store's settings when it closes.
-func Create(a fyne.App, w fyne.Window, store *project.Store) {
-	create(a, w, store, colmapProcessor, detectHardware)
+func Create(a fyne.App, w fyne.Window, store *project.Store, opts ...Option) {
+	create(a, w, store, colmapProcessor, detectHardware, opts...)
 }
 
 // create is Create with the processor and the hardware detection given:
 // fakes in tests.
-func create(a fyne.App, w fyne.Window, store *project.Store, process Processor, detect func(context.Context) Hardware) *ui {
+func create(a fyne.App, w fyne.Window, store *project.Store, process Processor, detect func(context.Context) Hardware, opts ...Option) *ui {
 	a.SetIcon(icon)
 	w.SetIcon(icon)
 	w.SetTitle(Product + " " + assets.Version)
 	w.SetMaster()
 
 	u := &ui{app: a, win: w, store: store, process: process, detect: detect, do: fyne.Do, find: systemFinder(), start: startProgram}
+	for _, o := range opts {
+		o(u)
+	}
 	last := store.Setting(settingProject)
 	u.showHome()
 	// Reopen the project the maker left the app in.
@@ -98,6 +111,7 @@ func create(a fyne.App, w fyne.Window, store *project.Store, process Processor, 
 			u.showCapture(p)
 		}
 	}
+	u.refreshMe() // the account's plan and models, in the background
 	w.Resize(u.savedSize())
 	w.CenterOnScreen()
 	w.SetCloseIntercept(func() {

@@ -35,6 +35,8 @@ type home struct {
 	list      *widget.List
 	newBtn    *widget.Button
 	sampleBtn *widget.Button
+	// accountBtn opens the Account panel: the signed-in email, or "Sign in".
+	accountBtn *widget.Button
 
 	// The open dialog, for tests.
 	form      *dialog.FormDialog
@@ -52,13 +54,15 @@ func (h *home) build() fyne.CanvasObject {
 	h.newBtn = widget.NewButtonWithIcon("New project", theme.ContentAddIcon(), h.onNew)
 	h.newBtn.Importance = widget.HighImportance
 	h.sampleBtn = widget.NewButtonWithIcon("Try the sample part", theme.MediaPhotoIcon(), h.onSample)
+	h.accountBtn = widget.NewButtonWithIcon(h.ui.accountLabel(), theme.AccountIcon(), h.ui.showAccount)
+	h.accountBtn.Importance = widget.LowImportance
 	if len(h.projects) == 0 {
-		return h.empty()
+		return container.NewBorder(container.NewHBox(layout.NewSpacer(), h.accountBtn), nil, nil, nil, h.empty())
 	}
 	title := widget.NewLabelWithStyle("Projects", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	h.sampleBtn.Importance = widget.LowImportance
-	header := container.NewBorder(nil, nil, title, container.NewHBox(h.sampleBtn, h.newBtn))
+	header := container.NewBorder(nil, nil, title, container.NewHBox(h.accountBtn, h.sampleBtn, h.newBtn))
 	h.list = widget.NewList(
 		func() int { return len(h.projects) },
 		h.newRow,

@@ -151,7 +151,7 @@ func (s *processScreen) build() fyne.CanvasObject {
 		gpu += " (" + s.hw.GPU + ")"
 	}
 	cpu := "This computer's CPU (slower)"
-	s.where = widget.NewRadioGroup([]string{gpu, cpu, "Cloud (coming soon)"}, func(string) { s.onWhere() })
+	s.where = widget.NewRadioGroup([]string{gpu, cpu, s.ui.cloudChoice()}, func(string) { s.onWhere() })
 	s.where.Required = true
 	s.explain = widget.NewLabel("")
 	s.explain.Wrapping = fyne.TextWrapWord
@@ -260,7 +260,7 @@ func (s *processScreen) addRow(name string) {
 func (s *processScreen) onWhere() {
 	switch {
 	case strings.HasPrefix(s.where.Selected, "Cloud"):
-		s.explain.SetText("Cloud processing arrives with accounts; choose this computer for now.")
+		s.explain.SetText("Cloud processing arrives in a later version of Replica; choose this computer for now.")
 		if s.start != nil {
 			s.start.Disable()
 		}

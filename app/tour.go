@@ -19,11 +19,11 @@ import (
 // the empty home screen, a new project's photos (the sample part's, or
 // the folder photos imported, and checked), the project list, processing
 // on this computer's CPU at draft quality with the real pipeline,
-// cancelled and resumed, and the result. It quits
+// cancelled and resumed, the result, and the Account panel. It quits
 // the app when done and logs each step to stderr. `make screenshots` runs
 // it under Xvfb.
-func Tour(a fyne.App, w fyne.Window, store *project.Store, shots, photos string) {
-	u := create(a, w, store, colmapProcessor, detectHardware)
+func Tour(a fyne.App, w fyne.Window, store *project.Store, shots, photos string, opts ...Option) {
+	u := create(a, w, store, colmapProcessor, detectHardware, opts...)
 	go func() {
 		err := u.tour(shots, photos)
 		if err != nil {
@@ -145,14 +145,17 @@ func (u *ui) tour(shots, photos string) error {
 		return err
 	}
 	// The STEP solid, its faces coloured by surface, when there is one.
-	r, ok := u.current.(*resultsScreen)
-	if !ok || !slices.Contains(r.show.Options, "CAD") {
-		return nil
+	if r, ok := u.current.(*resultsScreen); ok && slices.Contains(r.show.Options, "CAD") {
+		fyne.DoAndWait(func() { r.show.SetSelected("CAD") })
+		if err := wait("the STEP solid", 2*time.Minute, func() bool { return r.cad != nil || r.cadErr != nil }); err != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+		if err := snap("07-result-cad.png"); err != nil {
+			return err
+		}
 	}
-	fyne.DoAndWait(func() { r.show.SetSelected("CAD") })
-	if err := wait("the STEP solid", 2*time.Minute, func() bool { return r.cad != nil || r.cadErr != nil }); err != nil {
-		return err
-	}
-	time.Sleep(time.Second)
-	return snap("07-result-cad.png")
+	// The Account panel, signed out on a fresh data folder.
+	fyne.DoAndWait(u.showAccount)
+	return snap("08-account.png")
 }
