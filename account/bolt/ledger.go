@@ -150,10 +150,10 @@ func (s *Store) Reserve(ctx context.Context, userID, jobID string, at, expires t
 			return err
 		}
 		if key == nil {
-			return account.Errorf(account.EQUOTA, "no cloud models: no billing period covers %s", day(at, at))
+			return account.Errorf(account.EQUOTA, "No cloud models: no billing period covers %s. Choose a plan, or process on this computer.", day(at, at))
 		}
 		if p.remaining() <= 0 {
-			return account.Errorf(account.EQUOTA, "no cloud models left this period: 0 of %d remain, next period starts %s", p.Granted, day(p.End, at))
+			return account.Errorf(account.EQUOTA, "No cloud models left this period (all %d used or in progress); the next period starts %s. Upgrade for more, or process on this computer.", p.Granted, day(p.End, at))
 		}
 		p.Reserved++
 		if err := put(tx.Bucket(bucketPeriods), key, &p); err != nil {

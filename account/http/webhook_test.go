@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -217,5 +218,95 @@ func TestStripeLinks(t *testing.T) {
 	resp, _ := b.post("/account", "/account/portal", nil)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != portal {
 		t.Errorf("portal from the page = %d to %q", resp.StatusCode, loc)
+	}
+}
+
+// stateBilling verifies webhooks with the real account/stripe client but
+// answers Subscription from a map: the state Stripe holds now. stripe-mock
+// is stateless (every subscription is its one fixture), so only this can
+// show deliveries out of order converging on Stripe's state.
+type stateBilling struct {
+	*stripe.Client
+	mu   sync.Mutex
+	subs map[string]account.Subscription
+}
+
+func (b *stateBilling) set(s account.Subscription) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.subs[s.ID] = s
+}
+
+func (b *stateBilling) Subscription(ctx context.Context, id string) (*account.Subscription, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.subs[id]
+	if !ok {
+		return nil, account.Errorf(account.ENOTFOUND, "no such subscription")
+	}
+	return &s, nil
+}
+
+// subEvent is a signed-ready Stripe event about subscription sub.
+func subEvent(id, typ, sub, customer string, created int64) []byte {
+	return fmt.Appendf(nil, `{"id":%q,"object":"event","api_version":"2026-03-25.dahlia","created":%d,"livemode":false,`+
+		`"pending_webhooks":1,"type":%q,"data":{"object":{"id":%q,"object":"subscription","customer":%q}}}`,
+		id, created, typ, sub, customer)
+}
+
+// Stripe delivers events in any order. Here the subscription was made
+// (Maker), upgraded (Pro) and then canceled; the events arrive newest first,
+// signed as Stripe signs them. The account ends canceled, as Stripe holds it,
+// and a second customer's upgrade that arrives before its creation ends on
+// Pro with Pro's quota.
+func TestWebhookOutOfOrder(t *testing.T) {
+	sc, err := stripe.New(stripe.Config{SecretKey: stripeKey, WebhookSecret: webhookSecret, BackendURL: "http://127.0.0.1:9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &stateBilling{Client: sc, subs: map[string]account.Subscription{}}
+	e := newEnv(t, envOptions{billing: b})
+	ctx := t.Context()
+	now := e.now()
+	start, end := now.Add(-time.Hour), now.Add(30*24*time.Hour)
+	deliver := func(payload []byte) {
+		t.Helper()
+		if status, body := postWebhook(e, payload, sign(payload, webhookSecret, time.Now())); status != 200 {
+			t.Fatalf("delivery = %d %s", status, body)
+		}
+	}
+
+	ada := e.user("ada@example.com")
+	e.store.SetCustomer(ctx, ada.ID, "cus_ada")
+	b.set(account.Subscription{ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_pro_monthly", Status: account.StatusCanceled, PeriodStart: start, PeriodEnd: end})
+	t0 := now.Unix()
+	deliver(subEvent("evt_a3", "customer.subscription.deleted", "sub_ada", "cus_ada", t0+2))
+	deliver(subEvent("evt_a1", "customer.subscription.created", "sub_ada", "cus_ada", t0))
+	deliver(subEvent("evt_a2", "customer.subscription.updated", "sub_ada", "cus_ada", t0+1))
+	tok, _ := e.token(ada, "CLI")
+	me, err := e.client(tok).Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.Status != account.StatusCanceled || me.Cloud || me.Remaining != 0 {
+		t.Errorf("ada after deleted, created, updated: status %q cloud %v remaining %d; want canceled, false, 0", me.Status, me.Cloud, me.Remaining)
+	}
+
+	bob := e.user("bob@example.com")
+	e.store.SetCustomer(ctx, bob.ID, "cus_bob")
+	b.set(account.Subscription{ID: "sub_bob", CustomerID: "cus_bob", PriceID: "price_pro_monthly", Status: account.StatusActive, PeriodStart: start, PeriodEnd: end})
+	deliver(subEvent("evt_b2", "customer.subscription.updated", "sub_bob", "cus_bob", t0+1))
+	deliver(subEvent("evt_b1", "customer.subscription.created", "sub_bob", "cus_bob", t0))
+	tok, _ = e.token(bob, "CLI")
+	me, err = e.client(tok).Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.Plan != "pro" || !me.Cloud || me.Quota != 60 || me.Remaining != 60 {
+		t.Errorf("bob after updated, created: plan %q cloud %v quota %d remaining %d; want pro, true, 60, 60", me.Plan, me.Cloud, me.Quota, me.Remaining)
+	}
+	entries, err := e.svc.Ledger(ctx, bob.ID, 0)
+	if err != nil || len(entries) != 1 || entries[0].Delta != 60 {
+		t.Errorf("bob's ledger after two deliveries: %+v %v; want one grant of 60", entries, err)
 	}
 }
