@@ -188,6 +188,10 @@ type Store interface {
 	// ENOTFOUND, exactly as a token that does not exist.
 	RevokeToken(ctx context.Context, userID, tokenID string, at time.Time) error
 	TouchToken(ctx context.Context, tokenID string, at time.Time) error // never moves LastUsed back
+	// DeleteEndedSessions removes browser sessions (Session tokens) that
+	// expired or were revoked before now, and returns how many. API tokens
+	// stay, revoked or not.
+	DeleteEndedSessions(ctx context.Context, now time.Time) (int, error)
 
 	// Device authorizations (RFC 8628).
 	CreateDeviceAuth(ctx context.Context, d *DeviceAuth) error // ECONFLICT on a user code in use
@@ -207,6 +211,9 @@ type Store interface {
 	// EventSeen only asks.
 	RecordEvent(ctx context.Context, eventID string, at time.Time) (bool, error)
 	EventSeen(ctx context.Context, eventID string) (bool, error)
+	// ForgetEvents drops the ids recorded before the time (Stripe stops
+	// retrying an event after 3 days) and returns how many.
+	ForgetEvents(ctx context.Context, before time.Time) (int, error)
 
 	// Quota ledger.
 	// Grant sets the quota of the period starting at start; a second grant

@@ -100,8 +100,13 @@ func (s *Service) Ledger(ctx context.Context, userID string, limit int) ([]Ledge
 	return s.Store.Ledger(ctx, userID, limit)
 }
 
+// EventMemory is how long webhook event ids are remembered: Stripe retries
+// a failed delivery for up to 3 days.
+const EventMemory = 30 * 24 * time.Hour
+
 // Sweep refunds reservations whose job never started and forgets expired
-// device codes. Run calls it every minute.
+// device codes; once an hour it also deletes ended browser sessions and
+// webhook event ids older than EventMemory. Run calls it every minute.
 func (s *Service) Sweep(ctx context.Context) error {
 	now := s.now().UTC()
 	n, err := s.Store.ExpireReservations(ctx, now)
@@ -111,8 +116,37 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if n > 0 {
 		s.log().Info("reservations expired", "count", n)
 	}
-	_, err = s.Store.DeleteExpiredDeviceAuths(ctx, now)
-	return err
+	if _, err = s.Store.DeleteExpiredDeviceAuths(ctx, now); err != nil {
+		return err
+	}
+	s.sweepMu.Lock()
+	due := now.Sub(s.housekept) >= time.Hour
+	if due {
+		s.housekept = now
+	}
+	s.sweepMu.Unlock()
+	if !due {
+		return nil
+	}
+	s.touchMu.Lock()
+	for id, at := range s.touched {
+		if now.Sub(at) >= time.Minute {
+			delete(s.touched, id)
+		}
+	}
+	s.touchMu.Unlock()
+	sessions, err := s.Store.DeleteEndedSessions(ctx, now)
+	if err != nil {
+		return err
+	}
+	events, err := s.Store.ForgetEvents(ctx, now.Add(-EventMemory))
+	if err != nil {
+		return err
+	}
+	if sessions+events > 0 {
+		s.log().Info("housekeeping", "sessions_deleted", sessions, "events_forgotten", events)
+	}
+	return nil
 }
 
 // Run sweeps every interval until ctx ends.

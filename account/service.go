@@ -26,6 +26,9 @@ type Service struct {
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // token id → last LastUsed written
+
+	sweepMu   sync.Mutex
+	housekept time.Time // when Sweep last deleted ended sessions and old events
 }
 
 func (s *Service) now() time.Time {

@@ -527,6 +527,13 @@ func TestTokensAndSessions(t *testing.T) {
 	if _, _, err := f.svc.SessionUser(ctx, sess); account.ErrorCode(err) != account.EUNAUTHORIZED {
 		t.Errorf("an expired session: %v", err)
 	}
+	if err := f.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.svc.Store.Tokens(ctx, a.ID)
+	if err != nil || len(all) != 1 || all[0].ID != tok.ID {
+		t.Errorf("after the sweep the store holds %+v, %v; want only the API token", all, err)
+	}
 	if err := f.svc.RevokeToken(ctx, a.ID, tok.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -130,4 +131,32 @@ func (s *Store) EventSeen(ctx context.Context, eventID string) (bool, error) {
 		return false, err
 	}
 	return seen, nil
+}
+
+// ForgetEvents drops the webhook event ids recorded before the time. It
+// reads every id: the service calls it once an hour.
+func (s *Store) ForgetEvents(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	limit := timeKey(before)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		events := tx.Bucket(bucketEvents)
+		var old [][]byte
+		err := events.ForEach(func(k, v []byte) error {
+			if bytes.Compare(v, limit) < 0 {
+				old = append(old, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := del(events, k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
 }

@@ -141,6 +141,44 @@ func (s *Store) TouchToken(ctx context.Context, tokenID string, at time.Time) er
 	})
 }
 
+// DeleteEndedSessions removes the browser sessions that expired or were
+// revoked before now, with their index entries. It reads every token: the
+// service calls it once an hour.
+func (s *Store) DeleteEndedSessions(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		tokens := tx.Bucket(bucketTokens)
+		var ended []tokenRecord
+		err := tokens.ForEach(func(k, v []byte) error {
+			var r tokenRecord
+			if err := unmarshal(v, &r); err != nil {
+				return err
+			}
+			if r.Session && ((!r.Revoked.IsZero() && r.Revoked.Before(now)) || (!r.Expires.IsZero() && r.Expires.Before(now))) {
+				ended = append(ended, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range ended {
+			if err := del(tx.Bucket(bucketTokensByHash), r.Hash); err != nil {
+				return err
+			}
+			if err := del(tx.Bucket(bucketTokensByUser), userKey(r.UserID, timeKey(r.Created), []byte(r.ID))); err != nil {
+				return err
+			}
+			if err := del(tokens, []byte(r.ID)); err != nil {
+				return err
+			}
+		}
+		n = len(ended)
+		return nil
+	})
+	return n, err
+}
+
 // getToken reads a token record; ENOTFOUND when there is none.
 func getToken(tx *bbolt.Tx, id string, r *tokenRecord) error {
 	ok, err := get(tx.Bucket(bucketTokens), []byte(id), r)

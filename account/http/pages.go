@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/replica3d/replica/account"
+	"github.com/replica3d/replica/assets"
 )
 
 //go:embed templates/*.html
@@ -108,6 +109,13 @@ func serveCSS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(styleCSS)
+}
+
+// serveIcon answers the browser's favicon request with the app's icon.
+func serveIcon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(assets.Icon)
 }
 
 // session is the browser's sign-in state for one request.

@@ -185,6 +185,7 @@ func (s *Server) routeTable() []route {
 		{"POST /account/portal", public, s.form(s.postAccountPortal)},
 		{"GET /billing/done", public, s.page(s.getBillingDone)},
 		{"GET /static/style.css", public, http.HandlerFunc(serveCSS)},
+		{"GET /favicon.ico", public, http.HandlerFunc(serveIcon)},
 
 		// Everything else: a 404 in the caller's language.
 		{"/v1/", public, s.api(notFound)},

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"DeviceAuths", deviceTests},
 		{"Subscriptions", subscriptionTests},
 		{"Events", eventTests},
+		{"Housekeeping", housekeepingTests},
 		{"Ledger", ledgerTests},
 		{"Context", contextTests},
 	}
