@@ -25,6 +25,7 @@ import (
 type Main struct {
 	Addr, DB, BaseURL, PlansFile, LogFormat string
 	Grace, ReservationTTL                   time.Duration
+	TrustProxy                              bool
 
 	getenv         func(string) string
 	stdout, stderr io.Writer
@@ -52,6 +53,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.BaseURL, "base-url", m.getenv("REPLICA_ACCOUNT_BASE_URL"), "public URL of the service, for links (default http://ADDR)")
 	fs.StringVar(&m.PlansFile, "plans", m.getenv("REPLICA_ACCOUNT_PLANS"), "plans file: JSON array of {id,name,price,amount,currency,quota} (default: Maker, Pro, Studio)")
 	fs.StringVar(&m.LogFormat, "log", "json", "log format: json or text")
+	fs.BoolVar(&m.TrustProxy, "trust-proxy", false, "behind a reverse proxy: rate-limit by the last X-Forwarded-For address, not the connection's")
 	fs.DurationVar(&m.Grace, "grace", account.DefaultGrace, "how long a past_due subscription keeps cloud processing")
 	fs.DurationVar(&m.ReservationTTL, "reservation-ttl", time.Hour, "a reserved model whose job has not started by then is refunded")
 	if err := fs.Parse(args); err != nil {
@@ -152,7 +154,7 @@ func (m *Main) Open() error {
 		m.log.Warn("REPLICA_STRIPE_KEY is not set: billing is off (checkout, portal and webhooks answer 503)")
 	}
 
-	handler := accounthttp.NewServer(m.svc, accounthttp.Config{BaseURL: m.BaseURL, WorkerKey: workerKey})
+	handler := accounthttp.NewServer(m.svc, accounthttp.Config{BaseURL: m.BaseURL, WorkerKey: workerKey, TrustProxy: m.TrustProxy})
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
