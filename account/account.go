@@ -90,6 +90,7 @@ type Subscription struct {
 	PeriodStart       time.Time `json:"period_start"`
 	PeriodEnd         time.Time `json:"period_end"`
 	CancelAtPeriodEnd bool      `json:"cancel_at_period_end"`
+	CancelAt          time.Time `json:"cancel_at,omitzero"` // set: the subscription ends then (Stripe's cancel_at)
 	Created           time.Time `json:"created"`
 	// Synced is when the service last read the object from Stripe.
 	Synced time.Time `json:"synced"`

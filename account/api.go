@@ -19,9 +19,9 @@ type Me struct {
 	Used              int       `json:"used"`
 	Reserved          int       `json:"reserved"`
 	Remaining         int       `json:"remaining"`
-	PeriodEnd         time.Time `json:"period_end,omitzero"`
+	PeriodEnd         time.Time `json:"period_end,omitzero"` // the end of the period, or of the subscription when it ends sooner (cancel_at)
 	GraceUntil        time.Time `json:"grace_until,omitzero"`
-	CancelAtPeriodEnd bool      `json:"cancel_at_period_end"`
+	CancelAtPeriodEnd bool      `json:"cancel_at_period_end"` // the subscription ends at PeriodEnd
 	ServerTime        time.Time `json:"server_time"`
 }
 

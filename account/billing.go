@@ -224,6 +224,11 @@ func (s *Service) Me(ctx context.Context, u *User) (*Me, error) {
 	case ErrorCode(err) != ENOTFOUND:
 		return nil, err
 	}
+	if sub != nil && !sub.CancelAt.IsZero() && (me.PeriodEnd.IsZero() || !sub.CancelAt.After(me.PeriodEnd)) {
+		// Stripe ends the subscription at cancel_at: that is when the
+		// models end too.
+		me.PeriodEnd, me.CancelAtPeriodEnd = sub.CancelAt.UTC(), true
+	}
 	if !e.Cloud {
 		me.Remaining = 0
 	}

@@ -261,6 +261,20 @@ func TestEntitlements(t *testing.T) {
 	}
 }
 
+func TestCancelAt(t *testing.T) {
+	f := newFixture(t)
+	u := f.user(t, "ada@example.com")
+	f.subscribe(t, u, "sub_1", account.StatusActive, "price_maker_monthly")
+	ends := t0.Add(10 * 24 * time.Hour)
+	f.stripe.set(account.Subscription{ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_maker_monthly", Status: account.StatusActive,
+		PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0), CancelAt: ends})
+	f.deliver(t, account.Event{ID: "evt_cancel_at", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	me := f.me(t, u)
+	if !me.CancelAtPeriodEnd || !me.PeriodEnd.Equal(ends) || !me.Cloud {
+		t.Errorf("a subscription ending at cancel_at: ends %v (cancel %v), cloud %v; want %v, true, true", me.PeriodEnd, me.CancelAtPeriodEnd, me.Cloud, ends)
+	}
+}
+
 func TestPastDueGrace(t *testing.T) {
 	f := newFixture(t)
 	u := f.user(t, "ada@example.com")

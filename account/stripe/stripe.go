@@ -116,6 +116,21 @@ func (c *Client) CreateCustomer(ctx context.Context, u *account.User) (string, e
 	if u == nil || u.ID == "" {
 		return "", account.Errorf(account.EINVALID, "No user to make a Stripe customer for.")
 	}
+	// A customer made for this user before, whose id we failed to store
+	// (the idempotency key below only covers 24 h): find it by email, which
+	// Stripe's list filters with strong consistency (search does not).
+	if u.Email != "" {
+		list := c.api.V1Customers.List(ctx, &stripego.CustomerListParams{Email: stripego.String(u.Email),
+			ListParams: stripego.ListParams{Limit: stripego.Int64(20)}})
+		if err := list.Err(); err != nil {
+			return "", c.fail("list customers", err)
+		}
+		for _, cus := range list.Data() {
+			if cus != nil && cus.ID != "" && cus.Metadata["user_id"] == u.ID {
+				return cus.ID, nil
+			}
+		}
+	}
 	params := &stripego.CustomerCreateParams{
 		Metadata: map[string]string{"user_id": u.ID},
 	}
@@ -219,6 +234,7 @@ func (c *Client) Subscription(ctx context.Context, id string) (*account.Subscrip
 		ID:                sub.ID,
 		Status:            account.Status(sub.Status),
 		CancelAtPeriodEnd: sub.CancelAtPeriodEnd,
+		CancelAt:          unix(sub.CancelAt),
 		Created:           unix(sub.Created),
 		Synced:            time.Now(),
 	}

@@ -37,6 +37,7 @@ const apiVersion = "2026-03-25.dahlia"
 // request is one request as it left the client.
 type request struct {
 	Method, Path string
+	Query        url.Values
 	Header       http.Header
 	Form         url.Values
 }
@@ -48,7 +49,7 @@ type recorder struct {
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := request{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone()}
+	rec := request{Method: req.Method, Path: req.URL.Path, Query: req.URL.Query(), Header: req.Header.Clone()}
 	// stripe-go sets GetBody: read a copy, leave req.Body to the transport.
 	if req.GetBody != nil {
 		if body, err := req.GetBody(); err == nil {
@@ -70,6 +71,28 @@ func (r *recorder) requests() []request {
 }
 
 // last returns the one request made since the previous call of last.
+// created returns the customer creation of CreateCustomer's two requests,
+// after checking the first was the lookup by email (or none, for a user
+// without one).
+func (r *recorder) created(t *testing.T, email string) request {
+	t.Helper()
+	reqs := r.requests()
+	r.mu.Lock()
+	r.reqs = nil
+	r.mu.Unlock()
+	want := 2
+	if email == "" {
+		want = 1
+	}
+	if len(reqs) != want {
+		t.Fatalf("CreateCustomer made %d requests, want %d", len(reqs), want)
+	}
+	if email != "" && (reqs[0].Method != http.MethodGet || reqs[0].Path != "/v1/customers" || reqs[0].Query.Get("email") != email) {
+		t.Errorf("first request %s %s ?%s, want GET /v1/customers?email=%s", reqs[0].Method, reqs[0].Path, reqs[0].Query.Encode(), email)
+	}
+	return reqs[want-1]
+}
+
 func (r *recorder) last(t *testing.T) request {
 	t.Helper()
 	r.mu.Lock()
@@ -179,7 +202,7 @@ func TestCreateCustomer(t *testing.T) {
 	if !strings.HasPrefix(id, "cus_") {
 		t.Errorf("CreateCustomer = %q, want a cus_ id", id)
 	}
-	first := rec.last(t)
+	first := rec.created(t, "ada@example.com")
 	if first.Method != http.MethodPost || first.Path != "/v1/customers" {
 		t.Errorf("request %s %s, want POST /v1/customers", first.Method, first.Path)
 	}
@@ -195,20 +218,20 @@ func TestCreateCustomer(t *testing.T) {
 	if _, err := c.CreateCustomer(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.last(t).Header.Get("Idempotency-Key"); got != key {
+	if got := rec.created(t, "ada@example.com").Header.Get("Idempotency-Key"); got != key {
 		t.Errorf("retry's Idempotency-Key %q, want the first call's %q", got, key)
 	}
 	if _, err := c.CreateCustomer(ctx, &account.User{ID: "usr_bob", Email: "bob@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.last(t).Header.Get("Idempotency-Key"); got == key {
+	if got := rec.created(t, "bob@example.com").Header.Get("Idempotency-Key"); got == key {
 		t.Errorf("two users share Idempotency-Key %q", key)
 	}
 	// A user id far longer than Stripe's 255-character limit still works.
 	if _, err := c.CreateCustomer(ctx, &account.User{ID: strings.Repeat("x", 1000)}); err != nil {
 		t.Errorf("CreateCustomer with a 1000-character user id: %v", err)
 	}
-	if got := rec.last(t); got.Form.Has("email") {
+	if got := rec.created(t, ""); got.Form.Has("email") {
 		t.Errorf("user without an email: sent email=%q", got.Form.Get("email"))
 	}
 
@@ -218,6 +241,22 @@ func TestCreateCustomer(t *testing.T) {
 	}
 	if n := len(rec.requests()); n != 0 {
 		t.Errorf("invalid users made %d requests, want 0", n)
+	}
+}
+
+// A customer made for the user before (its id never stored, the idempotency
+// key long expired) is found by email and its user_id, not made again.
+func TestCreateCustomerFindsEarlier(t *testing.T) {
+	list := `{"object": "list", "url": "/v1/customers", "has_more": false, "data": [
+		{"id": "cus_other", "object": "customer", "email": "ada@example.com", "metadata": {"user_id": "usr_someone_else"}},
+		{"id": "cus_earlier", "object": "customer", "email": "ada@example.com", "metadata": {"user_id": "usr_ada"}}]}`
+	c, rec := newClient(t, fakeStripe(t, http.StatusOK, nil, list), 0)
+	id, err := c.CreateCustomer(t.Context(), &account.User{ID: "usr_ada", Email: "ada@example.com"})
+	if err != nil || id != "cus_earlier" {
+		t.Fatalf("CreateCustomer = %q, %v; want cus_earlier", id, err)
+	}
+	if got := rec.last(t); got.Method != http.MethodGet {
+		t.Errorf("made a customer (%s %s) though one exists", got.Method, got.Path)
 	}
 }
 
@@ -365,6 +404,11 @@ func TestSubscriptionMapping(t *testing.T) {
 			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", Status: account.StatusPastDue,
 			PeriodStart: time.Unix(1771804800, 0).UTC(), PeriodEnd: time.Unix(1774483200, 0).UTC(),
 			Created: time.Unix(1774400000, 0).UTC(),
+		}},
+		{"ending at cancel_at", strings.Replace(subscription, `"cancel_at": null`, `"cancel_at": 1776000000`, 1), account.Subscription{
+			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", Status: account.StatusActive,
+			PeriodStart: time.Unix(1774483200, 0).UTC(), PeriodEnd: time.Unix(1777075200, 0).UTC(),
+			CancelAt: time.Unix(1776000000, 0).UTC(), Created: time.Unix(1774400000, 0).UTC(),
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
