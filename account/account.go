@@ -85,7 +85,8 @@ type Subscription struct {
 	CustomerID        string    `json:"customer"`
 	UserID            string    `json:"-"`
 	PriceID           string    `json:"price"`
-	PlanID            string    `json:"plan"` // from PriceID through Plans; "" for a price we do not sell
+	ItemID            string    `json:"item,omitempty"` // the subscription item that carries PriceID (si_…)
+	PlanID            string    `json:"plan"`           // from PriceID through Plans; "" for a price we do not sell
 	Status            Status    `json:"status"`
 	PeriodStart       time.Time `json:"period_start"`
 	PeriodEnd         time.Time `json:"period_end"`

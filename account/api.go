@@ -77,6 +77,10 @@ type Billing interface {
 	CheckoutURL(ctx context.Context, customerID, userID string, plan Plan, successURL, cancelURL string) (string, error)
 	// PortalURL opens a Customer Portal session.
 	PortalURL(ctx context.Context, customerID, returnURL string) (string, error)
+	// SwitchPlanURL opens a Customer Portal session at the confirmation of
+	// one change: sub's item to plan's price, prorated as the portal is
+	// configured.
+	SwitchPlanURL(ctx context.Context, customerID string, sub *Subscription, plan Plan, returnURL string) (string, error)
 	// Subscription reads the subscription as Stripe holds it now (PlanID
 	// and UserID left empty: the service fills them).
 	Subscription(ctx context.Context, id string) (*Subscription, error)

@@ -50,6 +50,10 @@ func (s *Service) Checkout(ctx context.Context, userID, planID, successURL, canc
 		return "", err
 	}
 	if sub, err := s.Store.Subscription(ctx, userID); err == nil && live(sub.Status) {
+		if sub.PriceID != plan.PriceID && sub.ItemID != "" && u.CustomerID != "" &&
+			(sub.Status == StatusActive || sub.Status == StatusTrialing) {
+			return b.SwitchPlanURL(ctx, u.CustomerID, sub, plan, successURL)
+		}
 		return s.Portal(ctx, userID, successURL)
 	} else if err != nil && ErrorCode(err) != ENOTFOUND {
 		return "", err

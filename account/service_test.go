@@ -57,6 +57,10 @@ func (f *fakeStripe) PortalURL(ctx context.Context, customerID, returnURL string
 	return "https://billing.stripe.test/" + customerID, nil
 }
 
+func (f *fakeStripe) SwitchPlanURL(ctx context.Context, customerID string, sub *account.Subscription, plan account.Plan, returnURL string) (string, error) {
+	return "https://billing.stripe.test/" + customerID + "/switch/" + sub.ItemID + "/" + plan.PriceID, nil
+}
+
 func (f *fakeStripe) Subscription(ctx context.Context, id string) (*account.Subscription, error) {
 	if f.down.Load() {
 		return nil, account.Errorf(account.EUNAVAILABLE, "Billing is unavailable just now.")
@@ -577,6 +581,17 @@ func TestCheckoutOnceThenPortal(t *testing.T) {
 	url, err = f.svc.Checkout(ctx, u.ID, "studio", "https://x/ok", "https://x/no")
 	if err != nil || !strings.Contains(url, "billing") {
 		t.Errorf("a subscriber choosing another plan goes to the Portal, got %q %v", url, err)
+	}
+	// Knowing the subscription's item, the Portal opens on confirming that
+	// one change; the plan they have already opens the Portal's home.
+	f.stripe.set(account.Subscription{ID: "sub_1", ItemID: "si_1", CustomerID: "cus_" + u.ID, PriceID: "price_maker_monthly", Status: account.StatusActive,
+		PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0)})
+	f.deliver(t, account.Event{ID: "evt_item", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	if url, err = f.svc.Checkout(ctx, u.ID, "studio", "https://x/ok", "https://x/no"); err != nil || !strings.HasSuffix(url, "/switch/si_1/price_studio_monthly") {
+		t.Errorf("switching to Studio: %q %v, want the portal's confirmation of that change", url, err)
+	}
+	if url, err = f.svc.Checkout(ctx, u.ID, "maker", "https://x/ok", "https://x/no"); err != nil || strings.Contains(url, "switch") {
+		t.Errorf("choosing the plan they have: %q %v, want the portal's home", url, err)
 	}
 	nob := &account.Service{Store: f.svc.Store, Plans: account.DefaultPlans()}
 	if _, err := nob.Checkout(ctx, u.ID, "pro", "", ""); account.ErrorCode(err) != account.EUNAVAILABLE {

@@ -22,6 +22,7 @@ type subscriptionRecord struct {
 	PeriodEnd         time.Time      `json:"period_end"`
 	CancelAtPeriodEnd bool           `json:"cancel_at_period_end"`
 	CancelAt          time.Time      `json:"cancel_at,omitzero"`
+	ItemID            string         `json:"item,omitempty"`
 	Created           time.Time      `json:"created"`
 	Synced            time.Time      `json:"synced"`
 }
@@ -30,7 +31,7 @@ func (r *subscriptionRecord) subscription() *account.Subscription {
 	return &account.Subscription{
 		ID: r.ID, CustomerID: r.CustomerID, UserID: r.UserID, PriceID: r.PriceID, PlanID: r.PlanID,
 		Status: r.Status, PeriodStart: r.PeriodStart, PeriodEnd: r.PeriodEnd,
-		CancelAtPeriodEnd: r.CancelAtPeriodEnd, CancelAt: r.CancelAt, Created: r.Created, Synced: r.Synced,
+		CancelAtPeriodEnd: r.CancelAtPeriodEnd, CancelAt: r.CancelAt, ItemID: r.ItemID, Created: r.Created, Synced: r.Synced,
 	}
 }
 
@@ -49,7 +50,7 @@ func (s *Store) PutSubscription(ctx context.Context, sub *account.Subscription) 
 	r := &subscriptionRecord{
 		ID: sub.ID, CustomerID: sub.CustomerID, UserID: sub.UserID, PriceID: sub.PriceID, PlanID: sub.PlanID,
 		Status: sub.Status, PeriodStart: utc(sub.PeriodStart), PeriodEnd: utc(sub.PeriodEnd),
-		CancelAtPeriodEnd: sub.CancelAtPeriodEnd, CancelAt: utc(sub.CancelAt), Created: utc(sub.Created), Synced: utc(sub.Synced),
+		CancelAtPeriodEnd: sub.CancelAtPeriodEnd, CancelAt: utc(sub.CancelAt), ItemID: sub.ItemID, Created: utc(sub.Created), Synced: utc(sub.Synced),
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if err := userExists(tx, sub.UserID); err != nil {

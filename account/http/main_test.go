@@ -182,6 +182,10 @@ func (f *fakeBilling) PortalURL(ctx context.Context, customerID, returnURL strin
 	return "https://billing.stripe.test/p/" + customerID, nil
 }
 
+func (f *fakeBilling) SwitchPlanURL(ctx context.Context, customerID string, sub *account.Subscription, plan account.Plan, returnURL string) (string, error) {
+	return "https://billing.stripe.test/p/" + customerID + "/switch/" + plan.PriceID, nil
+}
+
 func (f *fakeBilling) Subscription(ctx context.Context, id string) (*account.Subscription, error) {
 	if f.SubscriptionFn != nil {
 		return f.SubscriptionFn(ctx, id)

@@ -217,6 +217,45 @@ func (c *Client) PortalURL(ctx context.Context, customerID, returnURL string) (s
 	return s.URL, nil
 }
 
+// SwitchPlanURL opens a portal session that goes straight to confirming
+// one change: the subscription's item to the plan's price (Stripe's
+// subscription_update_confirm flow), then back to returnURL.
+func (c *Client) SwitchPlanURL(ctx context.Context, customerID string, sub *account.Subscription, plan account.Plan, returnURL string) (string, error) {
+	switch {
+	case customerID == "" || sub == nil || sub.ID == "" || sub.ItemID == "":
+		return "", account.Errorf(account.EINVALID, "No subscription to change.")
+	case plan.PriceID == "":
+		return "", account.Errorf(account.EINVALID, "Plan %q has no Stripe price.", plan.ID)
+	case returnURL == "":
+		return "", account.Errorf(account.EINVALID, "Changing plans needs a return URL.")
+	}
+	params := &stripego.BillingPortalSessionCreateParams{
+		Customer:  stripego.String(customerID),
+		ReturnURL: stripego.String(returnURL),
+		FlowData: &stripego.BillingPortalSessionCreateFlowDataParams{
+			Type: stripego.String("subscription_update_confirm"),
+			SubscriptionUpdateConfirm: &stripego.BillingPortalSessionCreateFlowDataSubscriptionUpdateConfirmParams{
+				Subscription: stripego.String(sub.ID),
+				Items: []*stripego.BillingPortalSessionCreateFlowDataSubscriptionUpdateConfirmItemParams{
+					{ID: stripego.String(sub.ItemID), Price: stripego.String(plan.PriceID), Quantity: stripego.Int64(1)},
+				},
+			},
+			AfterCompletion: &stripego.BillingPortalSessionCreateFlowDataAfterCompletionParams{
+				Type:     stripego.String("redirect"),
+				Redirect: &stripego.BillingPortalSessionCreateFlowDataAfterCompletionRedirectParams{ReturnURL: stripego.String(returnURL)},
+			},
+		},
+	}
+	s, err := c.api.V1BillingPortalSessions.Create(ctx, params)
+	if err != nil {
+		return "", c.fail("create portal session", err)
+	}
+	if s.URL == "" {
+		return "", c.fail("create portal session", errors.New("answer has no url"))
+	}
+	return s.URL, nil
+}
+
 // Subscription reads subscription id from Stripe. PlanID and UserID are
 // left empty for the service to fill.
 func (c *Client) Subscription(ctx context.Context, id string) (*account.Subscription, error) {
@@ -246,7 +285,7 @@ func (c *Client) Subscription(ctx context.Context, id string) (*account.Subscrip
 		items = sub.Items.Data
 	}
 	if len(items) > 0 && items[0] != nil && items[0].Price != nil {
-		s.PriceID = items[0].Price.ID
+		s.PriceID, s.ItemID = items[0].Price.ID, items[0].ID
 	}
 	// Since API version 2025-03-31.basil the current period is on each
 	// item, not on the subscription (items may bill on different cycles;

@@ -333,6 +333,39 @@ func TestPortalURL(t *testing.T) {
 	wantCode(t, err, account.EINVALID)
 }
 
+func TestSwitchPlanURL(t *testing.T) {
+	m := stripemock.Start(t)
+	c, rec := newClient(t, m.URL, 0)
+	sub := &account.Subscription{ID: "sub_ada", ItemID: "si_ada", PriceID: "price_maker_monthly"}
+	studio := account.Plan{ID: "studio", PriceID: "price_studio_monthly"}
+	got, err := c.SwitchPlanURL(t.Context(), "cus_ada", sub, studio, "https://replica.example/account")
+	if err != nil {
+		t.Fatalf("SwitchPlanURL: %v", err)
+	}
+	if u, err := url.Parse(got); err != nil || u.Scheme != "https" || u.Host == "" {
+		t.Errorf("SwitchPlanURL = %q, want an https URL", got)
+	}
+	r := rec.last(t)
+	if r.Method != http.MethodPost || r.Path != "/v1/billing_portal/sessions" {
+		t.Errorf("request %s %s, want POST /v1/billing_portal/sessions", r.Method, r.Path)
+	}
+	checkHeaders(t, r)
+	checkForm(t, r, map[string]string{
+		"customer":        "cus_ada",
+		"flow_data[type]": "subscription_update_confirm",
+		"flow_data[subscription_update_confirm][subscription]":       "sub_ada",
+		"flow_data[subscription_update_confirm][items][0][id]":       "si_ada",
+		"flow_data[subscription_update_confirm][items][0][price]":    "price_studio_monthly",
+		"flow_data[subscription_update_confirm][items][0][quantity]": "1",
+		"flow_data[after_completion][type]":                          "redirect",
+		"flow_data[after_completion][redirect][return_url]":          "https://replica.example/account",
+	})
+	for _, bad := range []*account.Subscription{nil, {ID: "sub_ada"}} {
+		_, err = c.SwitchPlanURL(t.Context(), "cus_ada", bad, studio, "https://replica.example/account")
+		wantCode(t, err, account.EINVALID)
+	}
+}
+
 var statuses = map[account.Status]bool{
 	account.StatusActive: true, account.StatusTrialing: true, account.StatusPastDue: true,
 	account.StatusCanceled: true, account.StatusUnpaid: true, account.StatusIncomplete: true,
@@ -396,17 +429,17 @@ func TestSubscriptionMapping(t *testing.T) {
 		want       account.Subscription
 	}{
 		{"period on the item", subscription, account.Subscription{
-			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", Status: account.StatusActive,
+			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", ItemID: "si_ada", Status: account.StatusActive,
 			PeriodStart: time.Unix(1774483200, 0).UTC(), PeriodEnd: time.Unix(1777075200, 0).UTC(),
 			Created: time.Unix(1774400000, 0).UTC(),
 		}},
 		{"period on the subscription", legacy, account.Subscription{
-			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", Status: account.StatusPastDue,
+			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", ItemID: "si_ada", Status: account.StatusPastDue,
 			PeriodStart: time.Unix(1771804800, 0).UTC(), PeriodEnd: time.Unix(1774483200, 0).UTC(),
 			Created: time.Unix(1774400000, 0).UTC(),
 		}},
 		{"ending at cancel_at", strings.Replace(subscription, `"cancel_at": null`, `"cancel_at": 1776000000`, 1), account.Subscription{
-			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", Status: account.StatusActive,
+			ID: "sub_ada", CustomerID: "cus_ada", PriceID: "price_maker_monthly", ItemID: "si_ada", Status: account.StatusActive,
 			PeriodStart: time.Unix(1774483200, 0).UTC(), PeriodEnd: time.Unix(1777075200, 0).UTC(),
 			CancelAt: time.Unix(1776000000, 0).UTC(), Created: time.Unix(1774400000, 0).UTC(),
 		}},
