@@ -93,8 +93,20 @@ type Subscription struct {
 	CancelAtPeriodEnd bool      `json:"cancel_at_period_end"`
 	CancelAt          time.Time `json:"cancel_at,omitzero"` // set: the subscription ends then (Stripe's cancel_at)
 	Created           time.Time `json:"created"`
+	// LatestInvoicePaid: the subscription's latest invoice (the renewal's,
+	// or an upgrade's proration) is paid. Until it is, a new period holds
+	// only a provisional part of the quota.
+	LatestInvoicePaid bool `json:"latest_invoice_paid"`
 	// Synced is when the service last read the object from Stripe.
 	Synced time.Time `json:"synced"`
+
+	// The service's own record of what the ledger granted for the current
+	// period, carried from one sync to the next (Stripe knows nothing of
+	// it): the period start, the plan whose quota it holds, and whether
+	// the grant is the full one (paid) or provisional.
+	GrantedFor  time.Time `json:"granted_for,omitzero"`
+	GrantedPlan string    `json:"granted_plan,omitempty"`
+	GrantedPaid bool      `json:"granted_paid,omitempty"`
 }
 
 // EntryKind is what a ledger entry records.
@@ -236,6 +248,10 @@ type Store interface {
 	// a committed job is ECONFLICT, refunding twice or refunding an expired
 	// reservation is a no-op.
 	Refund(ctx context.Context, userID, jobID string, at time.Time, note string) error
+	// Cancel is the user's refund: like Refund, but only while the job has
+	// not started (ECONFLICT once it has: then only the worker, which
+	// stops it, refunds), checked in the same transaction as the refund.
+	Cancel(ctx context.Context, userID, jobID string, at time.Time, note string) error
 	// ExpireReservations refunds, as EntryExpire, every reservation not
 	// started whose Expires is strictly before now, and returns how many.
 	ExpireReservations(ctx context.Context, now time.Time) (int, error)

@@ -2,6 +2,8 @@ package account
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -156,11 +158,16 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) error {
 
 // SyncSubscription reads the subscription from Stripe, stores it for its
 // user and grants the period's quota when it allows cloud processing.
+// Syncs of one subscription take turns (a striped lock), so a slow read of
+// an older state can never be written over a newer one.
 func (s *Service) SyncSubscription(ctx context.Context, id string) (*Subscription, error) {
 	b, err := s.billing()
 	if err != nil {
 		return nil, err
 	}
+	lock := &s.syncLocks[fnv32(id)%uint32(len(s.syncLocks))]
+	lock.Lock()
+	defer lock.Unlock()
 	sub, err := b.Subscription(ctx, id)
 	if err != nil {
 		return nil, err
@@ -181,17 +188,102 @@ func (s *Service) SyncSubscription(ctx context.Context, id string) (*Subscriptio
 	if sub.Synced.IsZero() {
 		sub.Synced = s.now().UTC()
 	}
-	if err := s.Store.PutSubscription(ctx, sub); err != nil {
+	prev, err := s.subscription(ctx, u.ID)
+	if err != nil {
 		return nil, err
+	}
+	if prev != nil && prev.ID == sub.ID {
+		sub.GrantedFor, sub.GrantedPlan, sub.GrantedPaid = prev.GrantedFor, prev.GrantedPlan, prev.GrantedPaid
 	}
 	e := Entitle(sub, s.Plans, s.now(), s.grace())
 	if e.Cloud && !sub.PeriodStart.IsZero() && sub.PeriodEnd.After(sub.PeriodStart) {
-		if err := s.Store.Grant(ctx, u.ID, sub.PeriodStart, sub.PeriodEnd, e.Plan.Quota, s.now().UTC(), e.Plan.Name+" plan"); err != nil {
+		if err := s.grant(ctx, u.ID, sub, e.Plan); err != nil {
 			return nil, err
 		}
 	}
-	s.log().Info("subscription synced", "user", u.ID, "subscription", sub.ID, "status", sub.Status, "plan", sub.PlanID)
+	if err := s.Store.PutSubscription(ctx, sub); err != nil {
+		return nil, err
+	}
+	s.log().Info("subscription synced", "user", u.ID, "subscription", sub.ID, "status", sub.Status, "plan", sub.PlanID,
+		"paid", sub.LatestInvoicePaid)
 	return sub, nil
+}
+
+// Provisional is the part of a plan's quota a period holds while its
+// invoice is unpaid (a renewal being charged, past_due in grace): a tenth,
+// at least one model. The rest comes when the invoice is paid, so a card
+// that fails never bought a whole period of cloud GPUs.
+func Provisional(quota int) int { return max(1, (quota+9)/10) }
+
+// grant brings the ledger's quota for sub's current period to what plan
+// and payment allow, and records on sub what it granted:
+//   - a period new to the ledger gets the plan's quota, or Provisional of
+//     it while the latest invoice is unpaid;
+//   - a provisional period whose invoice is now paid gets the rest;
+//   - a plan change within the period adds (or takes back) the quotas'
+//     difference pro rata of the period left, as Stripe prorates the
+//     price — an upgrade on the last day buys a day's worth of models —
+//     and never takes back models already used or reserved;
+//   - anything else (a webhook retried, another event) changes nothing.
+func (s *Service) grant(ctx context.Context, userID string, sub *Subscription, plan Plan) error {
+	paid := sub.LatestInvoicePaid || sub.Status == StatusTrialing
+	now := s.now().UTC()
+	note := plan.Name + " plan"
+	if !sub.GrantedFor.Equal(sub.PeriodStart) {
+		q := plan.Quota
+		if !paid {
+			q, note = Provisional(plan.Quota), plan.Name+" plan, provisional until the invoice is paid"
+		}
+		if err := s.Store.Grant(ctx, userID, sub.PeriodStart, sub.PeriodEnd, q, now, note); err != nil {
+			return err
+		}
+		sub.GrantedFor, sub.GrantedPlan, sub.GrantedPaid = sub.PeriodStart, plan.ID, paid
+		return nil
+	}
+	p, err := s.Store.Period(ctx, userID, sub.PeriodStart)
+	if err != nil {
+		return err
+	}
+	q := p.Granted
+	if sub.GrantedPlan != plan.ID {
+		old, _ := s.Plans.ByID(sub.GrantedPlan)
+		oldQuota := old.Quota
+		if !sub.GrantedPaid {
+			oldQuota = Provisional(old.Quota)
+		}
+		newQuota := plan.Quota
+		if !paid {
+			newQuota = Provisional(plan.Quota)
+		}
+		left := float64(sub.PeriodEnd.Sub(now)) / float64(sub.PeriodEnd.Sub(sub.PeriodStart))
+		left = min(1, max(0, left))
+		if d := newQuota - oldQuota; d > 0 {
+			q += int(math.Ceil(float64(d) * left))
+		} else {
+			q -= int(math.Floor(float64(-d) * left))
+		}
+		note = fmt.Sprintf("changed from %s to %s with %.0f %% of the period left", old.Name, plan.Name, 100*left)
+		sub.GrantedPlan, sub.GrantedPaid = plan.ID, paid
+	} else if !sub.GrantedPaid && paid {
+		q += plan.Quota - Provisional(plan.Quota)
+		note = plan.Name + " plan, invoice paid"
+		sub.GrantedPaid = true
+	}
+	q = max(q, p.Used+p.Reserved)
+	if q == p.Granted {
+		return nil
+	}
+	return s.Store.Grant(ctx, userID, sub.PeriodStart, sub.PeriodEnd, q, now, note)
+}
+
+// fnv32 is FNV-1a: which of the sync locks an id takes.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // subscription returns the user's subscription, nil when none.

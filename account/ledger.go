@@ -82,13 +82,25 @@ func (s *Service) RefundJob(ctx context.Context, userID, job, reason string) err
 	if err := checkJob(job); err != nil {
 		return err
 	}
-	if len(reason) > 200 {
-		reason = reason[:200]
-	}
+	reason = clip(reason, 200)
 	if err := s.Store.Refund(ctx, userID, job, s.now().UTC(), reason); err != nil {
 		return err
 	}
 	s.log().Info("model refunded", "user", userID, "job", job)
+	return nil
+}
+
+// CancelJob is the user cancelling a job before it started: its model
+// comes back. A job already running is ECONFLICT — the worker that stops
+// it refunds it — so a job that finishes is never also refunded.
+func (s *Service) CancelJob(ctx context.Context, userID, job string) error {
+	if err := checkJob(job); err != nil {
+		return Errorf(ENOTFOUND, "There is no such job.")
+	}
+	if err := s.Store.Cancel(ctx, userID, job, s.now().UTC(), "cancelled by user"); err != nil {
+		return err
+	}
+	s.log().Info("job cancelled", "user", userID, "job", job)
 	return nil
 }
 

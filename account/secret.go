@@ -1,12 +1,16 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -158,5 +162,41 @@ func randIntn(n int) int {
 		if int(b[0]) < limit {
 			return int(b[0]) % n
 		}
+	}
+}
+
+// clip shortens s to at most n bytes without splitting a character, and
+// replaces invalid UTF-8, so what is stored and shown is always text.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// hashSlots bounds the argon2id hashes running at once: each takes 19 MiB
+// and a core for ~30 ms, and the per-IP rate limits do not bound them across
+// many addresses.
+var hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+
+// errBusy answers a sign-in or sign-up that waited too long for a slot.
+var errBusy = Errorf(ERATELIMIT, "Too many sign-ins just now: try again in a moment.")
+
+// hashSlot waits up to 3 s for a slot to hash a password in; release gives
+// it back.
+func hashSlot(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(3 * time.Second)
+	defer t.Stop()
+	select {
+	case hashSlots <- struct{}{}:
+		return func() { <-hashSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, errBusy
 	}
 }

@@ -27,6 +27,8 @@ type Service struct {
 	touchMu sync.Mutex
 	touched map[string]time.Time // token id → last LastUsed written
 
+	syncLocks [64]sync.Mutex // SyncSubscription's, by subscription id
+
 	sweepMu   sync.Mutex
 	housekept time.Time // when Sweep last deleted ended sessions and old events
 }
@@ -76,7 +78,12 @@ func (s *Service) SignUp(ctx context.Context, email, password string) (*User, er
 	if err != nil {
 		return nil, err
 	}
+	release, err := hashSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	hash, err := HashPassword(password)
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +102,12 @@ var errSignIn = Errorf(EUNAUTHORIZED, "That email and password do not match an a
 // SignIn checks an email and password. An unknown email costs the same
 // argon2id work as a known one.
 func (s *Service) SignIn(ctx context.Context, email, password string) (*User, error) {
-	email, err := NormalizeEmail(email)
+	release, err := hashSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	email, err = NormalizeEmail(email)
 	if err != nil {
 		VerifyPassword(dummyHash, password)
 		return nil, errSignIn
@@ -120,9 +132,7 @@ func (s *Service) NewToken(ctx context.Context, userID, name string) (string, *T
 	if name == "" {
 		name = "API token"
 	}
-	if len(name) > 100 {
-		name = name[:100]
-	}
+	name = clip(name, 100)
 	raw, hash := NewSecret(TokenPrefix)
 	t := &Token{ID: NewID("tok_"), UserID: userID, Hash: hash, Name: name, Created: s.now().UTC()}
 	if err := s.Store.CreateToken(ctx, t); err != nil {
@@ -213,9 +223,7 @@ func (s *Service) StartDevice(ctx context.Context, clientName string) (*DeviceCo
 	if clientName == "" {
 		clientName = "Replica"
 	}
-	if len(clientName) > 80 {
-		clientName = clientName[:80]
-	}
+	clientName = clip(clientName, 80)
 	now := s.now().UTC()
 	raw, hash := NewSecret("rpd_")
 	for range 5 { // a user code collision is 1 in 2^34 per pending code: retry
@@ -337,9 +345,7 @@ const SessionTTL = 30 * 24 * time.Hour
 // NewSession signs a browser in: the raw value goes into the session cookie,
 // only its hash into the store, like an API token's.
 func (s *Service) NewSession(ctx context.Context, userID, userAgent string) (string, *Token, error) {
-	if len(userAgent) > 100 {
-		userAgent = userAgent[:100]
-	}
+	userAgent = clip(userAgent, 100)
 	now := s.now().UTC()
 	raw, hash := NewSecret(SessionPrefix)
 	t := &Token{ID: NewID("ses_"), UserID: userID, Hash: hash, Name: "Browser: " + userAgent,

@@ -27,7 +27,8 @@ type fakeStripe struct {
 	subs      map[string]*account.Subscription
 	reads     atomic.Int64
 	customers atomic.Int64
-	down      atomic.Bool // Stripe unreachable
+	down      atomic.Bool   // Stripe unreachable
+	hook      func(n int64) // called with each read's number, outside the lock
 }
 
 var _ account.Billing = (*fakeStripe)(nil)
@@ -65,14 +66,20 @@ func (f *fakeStripe) Subscription(ctx context.Context, id string) (*account.Subs
 	if f.down.Load() {
 		return nil, account.Errorf(account.EUNAVAILABLE, "Billing is unavailable just now.")
 	}
-	f.reads.Add(1)
+	n := f.reads.Add(1)
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	s, ok := f.subs[id]
+	var c account.Subscription
+	if ok {
+		c = *s
+	}
+	f.mu.Unlock()
+	if f.hook != nil {
+		f.hook(n) // after the read: a stall here returns the state read before it
+	}
 	if !ok {
 		return nil, account.Errorf(account.ENOTFOUND, "no such subscription")
 	}
-	c := *s
 	return &c, nil
 }
 
@@ -150,7 +157,7 @@ func (f *fixture) subscribe(t *testing.T, u *account.User, id string, st account
 	if _, err := f.svc.Checkout(ctx, u.ID, "maker", "https://x/ok", "https://x/no"); err != nil {
 		t.Fatal(err)
 	}
-	f.stripe.set(account.Subscription{ID: id, CustomerID: "cus_" + u.ID, PriceID: price, Status: st,
+	f.stripe.set(account.Subscription{LatestInvoicePaid: true, ID: id, CustomerID: "cus_" + u.ID, PriceID: price, Status: st,
 		PeriodStart: f.clock.Now(), PeriodEnd: f.clock.Now().AddDate(0, 1, 0)})
 	f.deliver(t, account.Event{ID: "evt_" + id + "_created", Type: "customer.subscription.created", SubscriptionID: id, CustomerID: "cus_" + u.ID})
 }
@@ -181,7 +188,7 @@ func TestWebhookOutOfOrder(t *testing.T) {
 	}
 	// Stripe now: upgraded to Pro, then canceled. The events arrive
 	// newest first: deleted, then the older updated (upgrade).
-	f.stripe.set(account.Subscription{ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_pro_monthly", Status: account.StatusCanceled,
+	f.stripe.set(account.Subscription{LatestInvoicePaid: true, ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_pro_monthly", Status: account.StatusCanceled,
 		PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0)})
 	f.deliver(t, account.Event{ID: "evt_3", Type: "customer.subscription.deleted", SubscriptionID: "sub_1"})
 	f.deliver(t, account.Event{ID: "evt_2", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
@@ -208,7 +215,7 @@ func TestWebhookDuplicatesAndRetries(t *testing.T) {
 	}
 	// Stripe unreachable: the delivery fails (Stripe will retry) and is not
 	// recorded, so the retry applies it.
-	f.stripe.set(account.Subscription{ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_pro_monthly", Status: account.StatusActive,
+	f.stripe.set(account.Subscription{LatestInvoicePaid: true, ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_pro_monthly", Status: account.StatusActive,
 		PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0)})
 	f.stripe.down.Store(true)
 	b, _ := json.Marshal(account.Event{ID: "evt_up", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
@@ -270,7 +277,7 @@ func TestCancelAt(t *testing.T) {
 	u := f.user(t, "ada@example.com")
 	f.subscribe(t, u, "sub_1", account.StatusActive, "price_maker_monthly")
 	ends := t0.Add(10 * 24 * time.Hour)
-	f.stripe.set(account.Subscription{ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_maker_monthly", Status: account.StatusActive,
+	f.stripe.set(account.Subscription{LatestInvoicePaid: true, ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_maker_monthly", Status: account.StatusActive,
 		PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0), CancelAt: ends})
 	f.deliver(t, account.Event{ID: "evt_cancel_at", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
 	me := f.me(t, u)
@@ -289,8 +296,9 @@ func TestPastDueGrace(t *testing.T) {
 	f.stripe.set(account.Subscription{ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_maker_monthly", Status: account.StatusPastDue,
 		PeriodStart: now, PeriodEnd: now.AddDate(0, 1, 0)})
 	f.deliver(t, account.Event{ID: "evt_failed", Type: "invoice.payment_failed", SubscriptionID: "sub_1"})
+	// The renewal is unpaid: the new period holds the provisional tenth.
 	me := f.me(t, u)
-	if !me.Cloud || me.Remaining != 15 || me.GraceUntil.IsZero() {
+	if !me.Cloud || me.Quota != account.Provisional(15) || me.Remaining != 2 || me.GraceUntil.IsZero() {
 		t.Fatalf("past_due in grace: %+v", me)
 	}
 	f.clock.Add(account.DefaultGrace + time.Hour)
@@ -584,7 +592,7 @@ func TestCheckoutOnceThenPortal(t *testing.T) {
 	}
 	// Knowing the subscription's item, the Portal opens on confirming that
 	// one change; the plan they have already opens the Portal's home.
-	f.stripe.set(account.Subscription{ID: "sub_1", ItemID: "si_1", CustomerID: "cus_" + u.ID, PriceID: "price_maker_monthly", Status: account.StatusActive,
+	f.stripe.set(account.Subscription{LatestInvoicePaid: true, ID: "sub_1", ItemID: "si_1", CustomerID: "cus_" + u.ID, PriceID: "price_maker_monthly", Status: account.StatusActive,
 		PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0)})
 	f.deliver(t, account.Event{ID: "evt_item", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
 	if url, err = f.svc.Checkout(ctx, u.ID, "studio", "https://x/ok", "https://x/no"); err != nil || !strings.HasSuffix(url, "/switch/si_1/price_studio_monthly") {
@@ -629,5 +637,169 @@ func TestPasswordHash(t *testing.T) {
 		if account.VerifyPassword(bad, "correct horse battery") {
 			t.Errorf("VerifyPassword accepted hash %q", bad)
 		}
+	}
+}
+
+// A plan change within a period adds or takes back the quotas' difference
+// pro rata of the period left, as Stripe prorates the price: an upgrade on
+// day 20 of 30 buys a third of the extra models, not all of them.
+func TestPlanChangeProRata(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	u := f.user(t, "ada@example.com")
+	f.subscribe(t, u, "sub_1", account.StatusActive, "price_maker_monthly")
+	end := t0.Add(30 * 24 * time.Hour)
+	set := func(price string) {
+		f.stripe.set(account.Subscription{LatestInvoicePaid: true, ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: price,
+			Status: account.StatusActive, PeriodStart: t0, PeriodEnd: end})
+	}
+	set("price_maker_monthly")
+	f.deliver(t, account.Event{ID: "evt_end", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	for i := range 5 {
+		if _, err := f.svc.ReserveJob(ctx, u.ID, fmt.Sprintf("job-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Add(20 * 24 * time.Hour) // a third of the period left
+	set("price_studio_monthly")
+	f.deliver(t, account.Event{ID: "evt_up", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	want := 15 + 229 // ceil((700-15) / 3)
+	if me := f.me(t, u); me.Plan != "studio" || me.Quota != want || me.Remaining != want-5 {
+		t.Errorf("upgrade to Studio with a third left: plan %q quota %d remaining %d; want studio %d %d", me.Plan, me.Quota, me.Remaining, want, want-5)
+	}
+	f.deliver(t, account.Event{ID: "evt_up_again", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	if me := f.me(t, u); me.Quota != want {
+		t.Errorf("another event about the same plan changed the quota to %d", me.Quota)
+	}
+	// Back to Maker at once: the extra third goes, but never the models
+	// already reserved.
+	for i := 5; i < 240; i++ {
+		if _, err := f.svc.ReserveJob(ctx, u.ID, fmt.Sprintf("job-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("price_maker_monthly")
+	f.deliver(t, account.Event{ID: "evt_down", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	me := f.me(t, u)
+	if me.Plan != "maker" || me.Quota != 240 || me.Remaining != 0 {
+		t.Errorf("downgrade with 240 reserved: plan %q quota %d remaining %d; want maker 240 0", me.Plan, me.Quota, me.Remaining)
+	}
+	checkLedgerSum(t, f, u)
+}
+
+// A renewal whose invoice is not paid yet holds a tenth of the quota; the
+// rest comes when invoice.paid says so, once.
+func TestRenewalPaidLater(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	u := f.user(t, "ada@example.com")
+	f.subscribe(t, u, "sub_1", account.StatusActive, "price_pro_monthly")
+	f.clock.Add(30 * 24 * time.Hour)
+	next := f.clock.Now()
+	renewal := account.Subscription{ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_pro_monthly", Status: account.StatusActive,
+		PeriodStart: next, PeriodEnd: next.AddDate(0, 1, 0)}
+	f.stripe.set(renewal)
+	f.deliver(t, account.Event{ID: "evt_renew", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	if me := f.me(t, u); me.Quota != 6 || me.Remaining != 6 {
+		t.Fatalf("renewal not paid yet: quota %d remaining %d; want 6 6", me.Quota, me.Remaining)
+	}
+	if _, err := f.svc.ReserveJob(ctx, u.ID, "early"); err != nil {
+		t.Fatal(err)
+	}
+	renewal.LatestInvoicePaid = true
+	f.stripe.set(renewal)
+	f.deliver(t, account.Event{ID: "evt_paid", Type: "invoice.paid", SubscriptionID: "sub_1"})
+	f.deliver(t, account.Event{ID: "evt_paid_2", Type: "invoice.payment_succeeded", SubscriptionID: "sub_1"})
+	if me := f.me(t, u); me.Quota != 60 || me.Remaining != 59 {
+		t.Errorf("renewal paid: quota %d remaining %d; want 60 59", me.Quota, me.Remaining)
+	}
+	checkLedgerSum(t, f, u)
+}
+
+// Two deliveries about one subscription at once: the one whose read of
+// Stripe is slower must not write its older state over the newer one.
+func TestSyncsTakeTurns(t *testing.T) {
+	f := newFixture(t)
+	u := f.user(t, "ada@example.com")
+	f.subscribe(t, u, "sub_1", account.StatusActive, "price_studio_monthly")
+	entered, release := make(chan struct{}), make(chan struct{})
+	f.stripe.hook = func(n int64) {
+		if n == 1 { // the first read (the active state) stalls
+			close(entered)
+			<-release
+		}
+	}
+	f.stripe.reads.Store(0)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.deliver(t, account.Event{ID: "evt_updated", Type: "customer.subscription.updated", SubscriptionID: "sub_1"})
+	}()
+	<-entered
+	// Meanwhile Stripe cancels it and says so.
+	f.stripe.set(account.Subscription{LatestInvoicePaid: true, ID: "sub_1", CustomerID: "cus_" + u.ID, PriceID: "price_studio_monthly",
+		Status: account.StatusCanceled, PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0)})
+	second := make(chan struct{})
+	go func() {
+		defer close(second)
+		f.deliver(t, account.Event{ID: "evt_deleted", Type: "customer.subscription.deleted", SubscriptionID: "sub_1"})
+	}()
+	// Let the second delivery run to its end if it can (it cannot while
+	// the first holds the subscription; then this only waits a moment).
+	select {
+	case <-second:
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	<-done
+	<-second
+	if me := f.me(t, u); me.Status != account.StatusCanceled || me.Cloud {
+		t.Errorf("after a slow read of the old state and a fast one of the new: status %q cloud %v; want canceled, false", me.Status, me.Cloud)
+	}
+}
+
+func TestCancelRunningJob(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	u := f.user(t, "ada@example.com")
+	f.subscribe(t, u, "sub_1", account.StatusActive, "price_maker_monthly")
+	for _, j := range []string{"queued", "running"} {
+		if _, err := f.svc.ReserveJob(ctx, u.ID, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.StartJob(ctx, u.ID, "running"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.CancelJob(ctx, u.ID, "queued"); err != nil {
+		t.Errorf("cancelling a job not started: %v", err)
+	}
+	if err := f.svc.CancelJob(ctx, u.ID, "running"); account.ErrorCode(err) != account.ECONFLICT {
+		t.Errorf("cancelling a running job: %v, want %s (the worker refunds what it stops)", err, account.ECONFLICT)
+	}
+	if err := f.svc.CommitJob(ctx, u.ID, "running"); err != nil {
+		t.Errorf("the worker's commit after the refused cancel: %v", err)
+	}
+	if me := f.me(t, u); me.Used != 1 || me.Remaining != 14 {
+		t.Errorf("used %d remaining %d; want 1 14", me.Used, me.Remaining)
+	}
+}
+
+func checkLedgerSum(t *testing.T, f *fixture, u *account.User) {
+	t.Helper()
+	me := f.me(t, u)
+	entries, err := f.svc.Ledger(context.Background(), u.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	period := entries[0].Period
+	sum := 0
+	for _, e := range entries {
+		if e.Period.Equal(period) {
+			sum += e.Delta
+		}
+	}
+	if sum != me.Quota-me.Used-me.Reserved {
+		t.Errorf("this period's ledger sums to %d, quota %d − used %d − reserved %d", sum, me.Quota, me.Used, me.Reserved)
 	}
 }

@@ -243,6 +243,26 @@ func (s *Store) Refund(ctx context.Context, userID, jobID string, at time.Time, 
 	})
 }
 
+// Cancel refunds a reservation whose job has not started; a started or
+// committed one is ECONFLICT, a refunded or expired one a no-op.
+func (s *Store) Cancel(ctx context.Context, userID, jobID string, at time.Time, note string) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		var r reservationRecord
+		if err := getReservation(tx, userID, jobID, &r); err != nil {
+			return err
+		}
+		switch {
+		case r.State == account.Refunded || r.State == account.Expired:
+			return nil
+		case r.State == account.Committed:
+			return account.Errorf(account.ECONFLICT, "Job %s finished and its model was spent: it cannot be cancelled.", jobID)
+		case !r.Started.IsZero():
+			return account.Errorf(account.ECONFLICT, "Job %s is already running: stop it where it runs; its model comes back if it does not finish.", jobID)
+		}
+		return settle(tx, &r, account.Refunded, at, note)
+	})
+}
+
 // ExpireReservations gives back, as EntryExpire, the model of every
 // reservation still reserved and not started whose Expires is before now,
 // and returns how many. It reads only the index of such reservations.

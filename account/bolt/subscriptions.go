@@ -25,6 +25,10 @@ type subscriptionRecord struct {
 	ItemID            string         `json:"item,omitempty"`
 	Created           time.Time      `json:"created"`
 	Synced            time.Time      `json:"synced"`
+	LatestInvoicePaid bool           `json:"latest_invoice_paid,omitempty"`
+	GrantedFor        time.Time      `json:"granted_for,omitzero"`
+	GrantedPlan       string         `json:"granted_plan,omitempty"`
+	GrantedPaid       bool           `json:"granted_paid,omitempty"`
 }
 
 func (r *subscriptionRecord) subscription() *account.Subscription {
@@ -32,6 +36,7 @@ func (r *subscriptionRecord) subscription() *account.Subscription {
 		ID: r.ID, CustomerID: r.CustomerID, UserID: r.UserID, PriceID: r.PriceID, PlanID: r.PlanID,
 		Status: r.Status, PeriodStart: r.PeriodStart, PeriodEnd: r.PeriodEnd,
 		CancelAtPeriodEnd: r.CancelAtPeriodEnd, CancelAt: r.CancelAt, ItemID: r.ItemID, Created: r.Created, Synced: r.Synced,
+		LatestInvoicePaid: r.LatestInvoicePaid, GrantedFor: r.GrantedFor, GrantedPlan: r.GrantedPlan, GrantedPaid: r.GrantedPaid,
 	}
 }
 
@@ -51,6 +56,7 @@ func (s *Store) PutSubscription(ctx context.Context, sub *account.Subscription) 
 		ID: sub.ID, CustomerID: sub.CustomerID, UserID: sub.UserID, PriceID: sub.PriceID, PlanID: sub.PlanID,
 		Status: sub.Status, PeriodStart: utc(sub.PeriodStart), PeriodEnd: utc(sub.PeriodEnd),
 		CancelAtPeriodEnd: sub.CancelAtPeriodEnd, CancelAt: utc(sub.CancelAt), ItemID: sub.ItemID, Created: utc(sub.Created), Synced: utc(sub.Synced),
+		LatestInvoicePaid: sub.LatestInvoicePaid, GrantedFor: utc(sub.GrantedFor), GrantedPlan: sub.GrantedPlan, GrantedPaid: sub.GrantedPaid,
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if err := userExists(tx, sub.UserID); err != nil {

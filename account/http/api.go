@@ -142,12 +142,13 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, u *account.User,
 	return nil
 }
 
-// cancelJob gives the job's model back; a committed job cannot be (409).
+// cancelJob gives the job's model back while it has not started; a running
+// or committed job cannot be (409).
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, u *account.User, _ *account.Token) error {
 	if err := s.discardBody(w, r); err != nil {
 		return err
 	}
-	if err := s.svc.RefundJob(r.Context(), u.ID, r.PathValue("job"), "cancelled by user"); err != nil {
+	if err := s.svc.CancelJob(r.Context(), u.ID, r.PathValue("job")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -294,7 +294,7 @@ func TestWebhookOutOfOrder(t *testing.T) {
 
 	bob := e.user("bob@example.com")
 	e.store.SetCustomer(ctx, bob.ID, "cus_bob")
-	b.set(account.Subscription{ID: "sub_bob", CustomerID: "cus_bob", PriceID: "price_pro_monthly", Status: account.StatusActive, PeriodStart: start, PeriodEnd: end})
+	b.set(account.Subscription{ID: "sub_bob", CustomerID: "cus_bob", PriceID: "price_pro_monthly", Status: account.StatusActive, LatestInvoicePaid: true, PeriodStart: start, PeriodEnd: end})
 	deliver(subEvent("evt_b2", "customer.subscription.updated", "sub_bob", "cus_bob", t0+1))
 	deliver(subEvent("evt_b1", "customer.subscription.created", "sub_bob", "cus_bob", t0))
 	tok, _ = e.token(bob, "CLI")

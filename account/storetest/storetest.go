@@ -744,6 +744,31 @@ var ledgerTests = []test{
 			t.Errorf("refund entry's note = %q, want %q", es[0].Note, "job failed: colmap mapper")
 		}
 	}},
+	{"Cancel", func(t *testing.T, s account.Store) {
+		ctx := t.Context()
+		mustUser(t, s, "u1", "ada@example.com")
+		mustUser(t, s, "u2", "bob@example.com")
+		must(t, "Grant", s.Grant(ctx, "u1", jan, feb, 15, jan, ""))
+		at := jan.Add(time.Hour)
+		for _, job := range []string{"waiting", "running", "done"} {
+			mustReserve(t, s, "u1", job, at)
+		}
+		must(t, "Start", s.Start(ctx, "u1", "running", at))
+		must(t, "Start", s.Start(ctx, "u1", "done", at))
+		must(t, "Commit", s.Commit(ctx, "u1", "done", at))
+		must(t, "Cancel(waiting)", s.Cancel(ctx, "u1", "waiting", at, "cancelled by user"))
+		must(t, "Cancel(waiting) again", s.Cancel(ctx, "u1", "waiting", at, "cancelled by user"))
+		wantState(t, s, "u1", "waiting", account.Refunded)
+		wantCode(t, "Cancel(running)", s.Cancel(ctx, "u1", "running", at, ""), account.ECONFLICT)
+		wantCode(t, "Cancel(committed)", s.Cancel(ctx, "u1", "done", at, ""), account.ECONFLICT)
+		wantCode(t, "Cancel(another user's job)", s.Cancel(ctx, "u2", "waiting", at, ""), account.ENOTFOUND)
+		wantCode(t, "Cancel(no such job)", s.Cancel(ctx, "u1", "nothing", at, ""), account.ENOTFOUND)
+		wantState(t, s, "u1", "running", account.Reserved)
+		// The worker that stops a running job refunds it.
+		must(t, "Refund(running)", s.Refund(ctx, "u1", "running", at, "stopped"))
+		wantPeriod(t, s, "u1", jan, account.Period{Start: jan, End: feb, Granted: 15, Used: 1})
+		checkLedger(t, s, "u1")
+	}},
 	{"Conflicts", func(t *testing.T, s account.Store) {
 		ctx := t.Context()
 		mustUser(t, s, "u1", "ada@example.com")

@@ -262,7 +262,11 @@ func (c *Client) Subscription(ctx context.Context, id string) (*account.Subscrip
 	if id == "" {
 		return nil, account.Errorf(account.EINVALID, "No subscription id.")
 	}
-	sub, err := c.api.V1Subscriptions.Retrieve(ctx, id, nil)
+	// latest_invoice expanded: whether the period's invoice is paid decides
+	// how much of the quota the period holds.
+	params := &stripego.SubscriptionRetrieveParams{}
+	params.AddExpand("latest_invoice")
+	sub, err := c.api.V1Subscriptions.Retrieve(ctx, id, params)
 	if err != nil {
 		return nil, c.fail("retrieve subscription", err)
 	}
@@ -276,6 +280,7 @@ func (c *Client) Subscription(ctx context.Context, id string) (*account.Subscrip
 		CancelAt:          unix(sub.CancelAt),
 		Created:           unix(sub.Created),
 		Synced:            time.Now(),
+		LatestInvoicePaid: sub.LatestInvoice != nil && sub.LatestInvoice.Status == stripego.InvoiceStatusPaid,
 	}
 	if sub.Customer != nil {
 		s.CustomerID = sub.Customer.ID
