@@ -47,6 +47,10 @@ const (
 	ESLOWDOWN = "slow_down"
 	EDENIED   = "access_denied"
 	EEXPIRED  = "expired_token"
+	// EINVALIDGRANT is a device code this service never gave out (RFC 6749
+	// §5.2's invalid_grant); EEXPIRED one it gave out that expired or was
+	// used.
+	EINVALIDGRANT = "invalid_grant"
 )
 
 // Link is an answer carrying a URL to open in the browser (Checkout, Portal).

@@ -287,11 +287,13 @@ func (s *Service) DecideDevice(ctx context.Context, userID, userCode string, app
 
 // PollDevice is the app's token request (RFC 8628 §3.4–3.5): it returns a
 // new API token once the user approved, and otherwise an *Error whose code
-// is EPENDING, ESLOWDOWN, EDENIED or EEXPIRED. A device code gives one
+// is EPENDING, ESLOWDOWN, EDENIED, EEXPIRED or EINVALIDGRANT (a code never
+// given out, or one deleted after it expired). A device code gives one
 // token, once.
 func (s *Service) PollDevice(ctx context.Context, deviceCode string) (string, error) {
+	errUnknown := Errorf(EINVALIDGRANT, "That is not a device code this service gave out: start signing in again.")
 	if !strings.HasPrefix(deviceCode, "rpd_") || len(deviceCode) > 128 {
-		return "", Errorf(EEXPIRED, "Unknown or expired device code: start signing in again.")
+		return "", errUnknown
 	}
 	now := s.now().UTC()
 	var userID, client, waiting string
@@ -318,7 +320,7 @@ func (s *Service) PollDevice(ctx context.Context, deviceCode string) (string, er
 		return nil
 	})
 	if ErrorCode(err) == ENOTFOUND {
-		return "", Errorf(EEXPIRED, "Unknown or expired device code: start signing in again.")
+		return "", errUnknown
 	} else if err != nil {
 		return "", err
 	}

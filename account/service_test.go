@@ -479,7 +479,7 @@ func TestDeviceFlow(t *testing.T) {
 		t.Errorf("approving an expired code: %v", err)
 	}
 	for _, bad := range []string{"", "rpd_nope", strings.Repeat("x", 1<<16)} {
-		if _, err := f.svc.PollDevice(ctx, bad); account.ErrorCode(err) != account.EEXPIRED {
+		if _, err := f.svc.PollDevice(ctx, bad); account.ErrorCode(err) != account.EINVALIDGRANT {
 			t.Errorf("PollDevice(%.10q): %v", bad, err)
 		}
 	}

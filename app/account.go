@@ -24,7 +24,8 @@ import (
 // fake in tests. Calls that act for a user take their API token, so one value
 // serves whoever signs in. Errors are *account.Error where the service said
 // why: EUNAUTHORIZED for a revoked or unknown token, EDENIED and EEXPIRED
-// from WaitDevice, EUNAVAILABLE when the service cannot be reached.
+// from WaitDevice; a plain error (not *account.Error) when the service
+// cannot be reached.
 type AccountService interface {
 	// Plans is the price list, cheapest first; it needs no token.
 	Plans(ctx context.Context) (account.Plans, error)

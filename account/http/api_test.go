@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,8 +118,14 @@ func TestDeviceFlowDeniedAndExpired(t *testing.T) {
 	e.clock.Advance(11 * time.Minute)
 	_, err = app.PollDevice(ctx, dc.DeviceCode)
 	wantCode(t, "expired", err, account.EEXPIRED)
+	// A code of another shape, or a well-formed one the service never gave
+	// out, was never one: invalid_grant.
 	_, err = app.PollDevice(ctx, "rpd_not-a-code-we-gave-out-at-all-xxxxxxxxx")
-	wantCode(t, "unknown", err, account.EEXPIRED)
+	wantCode(t, "malformed", err, account.EINVALIDGRANT)
+	unknown, _ := account.NewSecret("rpd_")
+	secrets.add(unknown)
+	_, err = app.PollDevice(ctx, unknown)
+	wantCode(t, "well-formed unknown", err, account.EINVALIDGRANT)
 }
 
 // WaitDevice waits the interval before each poll, adds 5 s on slow_down and
@@ -208,28 +216,193 @@ func TestDeviceTokenErrors(t *testing.T) {
 		{"device code twice", form, "grant_type=" + url.QueryEscape(grantDeviceCode) + "&device_code=rpd_a&device_code=rpd_b", 400, "invalid_request"},
 		{"JSON", "application/json", `{"grant_type":"x"}`, 400, "invalid_request"},
 		{"bad form", form, "grant_type=%zz", 400, "invalid_request"},
-		{"unknown code", form, "grant_type=" + url.QueryEscape(grantDeviceCode) + "&device_code=rpd_unknown", 400, "expired_token"},
+		{"garbage code", form, "grant_type=" + url.QueryEscape(grantDeviceCode) + "&device_code=rpd_unknown", 400, "invalid_grant"},
+		{"not an rpd_ code", form, "grant_type=" + url.QueryEscape(grantDeviceCode) + "&device_code=" + strings.Repeat("x", 47), 400, "invalid_grant"},
+		{"rpd_ code with a bad character", form, "grant_type=" + url.QueryEscape(grantDeviceCode) + "&device_code=rpd_" + strings.Repeat("x", 42) + "%2B", 400, "invalid_grant"},
+		{"well-formed unknown code", form, "grant_type=" + url.QueryEscape(grantDeviceCode) + "&device_code=rpd_" + strings.Repeat("x", 43), 400, "invalid_grant"},
 		{"too large", form, "device_code=" + strings.Repeat("a", 65<<10), 413, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := e.do("POST", "/v1/device/token", strings.NewReader(tt.body), http.Header{"Content-Type": {tt.ct}})
-			var got oauthError
-			if err := json.Unmarshal([]byte(body(t, resp)), &got); err != nil {
-				t.Fatal(err)
+			if got := oauthErrorOf(t, resp); resp.StatusCode != tt.status || got.Error != tt.code || got.Description == "" {
+				t.Errorf("= %d %+v, want %d %q with a description", resp.StatusCode, got, tt.status, tt.code)
 			}
+			if resp.Header.Get("Pragma") != "no-cache" {
+				t.Errorf("Pragma = %q, want no-cache", resp.Header.Get("Pragma"))
+			}
+		})
+	}
+}
+
+// The device authorization endpoint answers RFC 6749 §5.2 errors too (RFC
+// 8628 §3.2), not the API's {"error", "message"}.
+func TestDeviceCodeErrors(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	broken := newEnv(t, envOptions{store: func(s account.Store) account.Store { return &failingDeviceAuth{Store: s} }})
+	form := "application/x-www-form-urlencoded"
+	tests := []struct {
+		name   string
+		e      *env
+		ct     string
+		body   string
+		status int
+		code   string
+	}{
+		{"no client_id", e, form, "client_name=x", 400, "invalid_request"},
+		{"empty client_id", e, form, "client_id=", 400, "invalid_request"},
+		{"client_id twice", e, form, "client_id=a&client_id=b", 400, "invalid_request"},
+		{"client_name twice", e, form, "client_id=a&client_name=x&client_name=y", 400, "invalid_request"},
+		{"long client_id", e, form, "client_id=" + strings.Repeat("a", 65), 400, "invalid_request"},
+		{"JSON", e, "application/json", `{"client_id":"replica-desktop"}`, 400, "invalid_request"},
+		{"bad form", e, form, "client_id=%zz", 400, "invalid_request"},
+		{"too large", e, form, "client_id=" + strings.Repeat("a", 65<<10), 413, "invalid_request"},
+		{"store fails", broken, form, "client_id=replica-desktop", 500, "server_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := tt.e.do("POST", "/v1/device/code", strings.NewReader(tt.body), http.Header{"Content-Type": {tt.ct}})
+			got := oauthErrorOf(t, resp)
 			if resp.StatusCode != tt.status || got.Error != tt.code || got.Description == "" {
 				t.Errorf("= %d %+v, want %d %q with a description", resp.StatusCode, got, tt.status, tt.code)
 			}
-			if resp.Header.Get("Cache-Control") != "no-store" {
-				t.Errorf("Cache-Control = %q, want no-store", resp.Header.Get("Cache-Control"))
+			if strings.Contains(got.Description, "device auth on fire") {
+				t.Errorf("description %q shows the internal error", got.Description)
 			}
 		})
 	}
 
-	resp := e.do("POST", "/v1/device/code", strings.NewReader("client_name=x"), http.Header{"Content-Type": {form}})
-	if eb := jsonError(t, resp); resp.StatusCode != 400 || eb.Error != account.EINVALID {
-		t.Errorf("device code without client_id = %d %+v, want 400 invalid", resp.StatusCode, eb)
+	// The client reads the description as the message.
+	_, err := broken.client("").StartDevice(t.Context(), "")
+	wantCode(t, "StartDevice against a failing store", err, "server_error")
+	if msg := account.ErrorMessage(err); msg != "Internal error." {
+		t.Errorf("message %q, want Internal error.", msg)
+	}
+}
+
+type failingDeviceAuth struct{ account.Store }
+
+func (f *failingDeviceAuth) CreateDeviceAuth(ctx context.Context, d *account.DeviceAuth) error {
+	return errors.New("bbolt: device auth on fire")
+}
+
+// deviceServer is a token endpoint that gives the answers in turn, then the
+// token tok to every poll; polls counts the polls.
+type deviceServer struct {
+	*httptest.Server
+	n atomic.Int32
+}
+
+func (ds *deviceServer) polls() int { return int(ds.n.Load()) }
+
+// answer is one scripted answer of the token endpoint; reply and hangUp
+// make them.
+type answer func(w http.ResponseWriter)
+
+func reply(code int, body string) answer {
+	return func(w http.ResponseWriter) {
+		if strings.HasPrefix(body, "{") {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}
+}
+
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func newDeviceServer(t *testing.T, tok string, answers ...answer) *deviceServer {
+	ds := &deviceServer{}
+	ds.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/device/token" || r.FormValue("device_code") != "rpd_test" {
+			t.Errorf("poll %s %s %v", r.Method, r.URL.Path, r.Form)
+		}
+		if n := int(ds.n.Add(1)); n <= len(answers) {
+			answers[n-1](w)
+			return
+		}
+		reply(200, `{"access_token":"`+tok+`","token_type":"Bearer"}`)(w)
+	}))
+	t.Cleanup(ds.Close)
+	return ds
+}
+
+// WaitDevice keeps polling through a server in trouble or out of reach, at
+// the interval (5xx, server_error, temporarily_unavailable) or slower (no
+// answer, 429, slow_down), and stops at an answer that ends the flow.
+func TestWaitDeviceTransient(t *testing.T) {
+	ctx := t.Context()
+	const tok = "rpl_test-token"
+	tests := []struct {
+		name    string
+		answers []answer
+		waits   []time.Duration // the sleeps before each poll, in seconds
+		code    string          // the error WaitDevice ends with; "": the token
+	}{
+		{"503 twice", []answer{
+			reply(503, "<html>Service Unavailable</html>"),
+			reply(503, `{"error":"temporarily_unavailable","error_description":"Try again."}`),
+		}, []time.Duration{5, 5, 5}, ""},
+		{"5xx of every kind", []answer{
+			reply(500, `{"error":"server_error","error_description":"Internal error."}`),
+			reply(500, "oops"),
+			reply(502, "<html>Bad Gateway</html>"),
+			reply(504, ""),
+			reply(400, `{"error":"authorization_pending","error_description":"Waiting."}`),
+		}, []time.Duration{5, 5, 5, 5, 5, 5}, ""},
+		{"no answer backs off", []answer{hangUp, hangUp}, []time.Duration{5, 10, 15}, ""},
+		{"429 and slow_down back off", []answer{
+			reply(429, "Too Many Requests"),
+			reply(400, `{"error":"slow_down","error_description":"Slower."}`),
+		}, []time.Duration{5, 10, 15}, ""},
+		{"access_denied", []answer{reply(400, `{"error":"access_denied","error_description":"No."}`)}, []time.Duration{5}, account.EDENIED},
+		{"expired_token", []answer{reply(400, `{"error":"expired_token","error_description":"Late."}`)}, []time.Duration{5}, account.EEXPIRED},
+		{"invalid_grant after a 503", []answer{
+			reply(503, ""),
+			reply(400, `{"error":"invalid_grant","error_description":"Never was."}`),
+		}, []time.Duration{5, 5}, "invalid_grant"},
+		{"invalid_request", []answer{reply(400, `{"error":"invalid_request","error_description":"Bad."}`)}, []time.Duration{5}, "invalid_request"},
+		{"a 200 that is not a token", []answer{reply(200, `{"token_type":"mac"}`)}, []time.Duration{5}, account.EINTERNAL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := newDeviceServer(t, tok, tt.answers...)
+			var waits []time.Duration
+			app := &Client{BaseURL: ds.URL, HTTP: ds.Client(),
+				wait: func(ctx context.Context, d time.Duration) error { waits = append(waits, d/time.Second); return nil }}
+			got, err := app.WaitDevice(ctx, &account.DeviceCode{DeviceCode: "rpd_test", Interval: 5, ExpiresIn: 600})
+			if tt.code == "" {
+				if err != nil || got != tok {
+					t.Errorf("WaitDevice = %q, %v; want the token", got, err)
+				}
+			} else {
+				wantCode(t, "WaitDevice", err, tt.code)
+			}
+			if !slices.Equal(waits, tt.waits) || ds.polls() != len(tt.waits) {
+				t.Errorf("%d polls after waits of %v s, want %v", ds.polls(), waits, tt.waits)
+			}
+		})
+	}
+}
+
+// A server that stays in trouble is polled until the code's lifetime is
+// over, then WaitDevice says the code expired. The clock is the test's.
+func TestWaitDeviceTransientUntilExpiry(t *testing.T) {
+	ds := newDeviceServer(t, "rpl_never", slices.Repeat([]answer{reply(503, "")}, 100)...)
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	app := &Client{BaseURL: ds.URL, HTTP: ds.Client(),
+		now:  func() time.Time { return now },
+		wait: func(ctx context.Context, d time.Duration) error { now = now.Add(d); return nil }}
+	_, err := app.WaitDevice(t.Context(), &account.DeviceCode{DeviceCode: "rpd_test", Interval: 5, ExpiresIn: 30})
+	wantCode(t, "WaitDevice past the code's lifetime", err, account.EEXPIRED)
+	if ds.polls() != 6 {
+		t.Errorf("%d polls in the code's 30 s at 5 s, want 6", ds.polls())
 	}
 }
 

@@ -25,8 +25,11 @@ type Client struct {
 	Token   string
 	HTTP    *http.Client // nil: a client with a 30 s timeout
 
-	// wait sleeps between device polls; nil: a timer. Tests replace it.
+	// wait sleeps between device polls; nil: a timer. now is the clock
+	// WaitDevice measures the code's lifetime on; nil: time.Now. Tests
+	// replace both.
 	wait func(ctx context.Context, d time.Duration) error
+	now  func() time.Time
 }
 
 // ClientID is what the desktop app calls itself in the device flow.
@@ -69,23 +72,36 @@ func (c *Client) StartDevice(ctx context.Context, clientName string) (*account.D
 
 // PollDevice asks once for the token of an approved device code (RFC 8628
 // §3.4). Until then it returns an *account.Error whose code is
-// account.EPENDING, ESLOWDOWN, EDENIED or EEXPIRED.
+// account.EPENDING or ESLOWDOWN; EDENIED, EEXPIRED or invalid_grant end
+// the flow.
 func (c *Client) PollDevice(ctx context.Context, deviceCode string) (string, error) {
+	tok, _, err := c.pollDevice(ctx, deviceCode)
+	return tok, err
+}
+
+// pollDevice is PollDevice that also returns the answer's HTTP status (0
+// when there was no answer).
+func (c *Client) pollDevice(ctx context.Context, deviceCode string) (string, int, error) {
 	form := url.Values{"grant_type": {grantDeviceCode}, "device_code": {deviceCode}}
 	var tr account.TokenResponse
-	if err := c.do(ctx, http.MethodPost, "/v1/device/token", form, &tr); err != nil {
-		return "", err
+	status, err := c.send(ctx, http.MethodPost, "/v1/device/token", form, &tr)
+	if err != nil {
+		return "", status, err
 	}
 	if tr.AccessToken == "" || !strings.EqualFold(tr.TokenType, "Bearer") {
-		return "", account.Errorf(account.EINTERNAL, "The account service answered a token of type %q.", tr.TokenType)
+		return "", status, account.Errorf(account.EINTERNAL, "The account service answered a token of type %q.", tr.TokenType)
 	}
-	return tr.AccessToken, nil
+	return tr.AccessToken, status, nil
 }
 
 // WaitDevice polls every dc.Interval seconds until the user approves (the
-// token), declines (EDENIED), the code expires (EEXPIRED) or ctx ends. A
-// slow_down adds 5 s to the interval (RFC 8628 §3.5), and so does a server
-// that cannot be reached, until the code's lifetime is over.
+// token), declines (EDENIED), the code expires or was never valid
+// (EEXPIRED, invalid_grant) or ctx ends. A slow_down adds 5 s to the
+// interval (RFC 8628 §3.5), and so does a 429 or a server that cannot be
+// reached (§3.5: reduce the polling frequency). A server in trouble (a 5xx,
+// server_error, temporarily_unavailable) is polled again at the interval.
+// Any other error answer ends the wait. Past the code's lifetime it returns
+// EEXPIRED.
 func (c *Client) WaitDevice(ctx context.Context, dc *account.DeviceCode) (string, error) {
 	interval := time.Duration(dc.Interval) * time.Second
 	if interval <= 0 {
@@ -93,31 +109,39 @@ func (c *Client) WaitDevice(ctx context.Context, dc *account.DeviceCode) (string
 	}
 	var expires time.Time
 	if dc.ExpiresIn > 0 {
-		expires = time.Now().Add(time.Duration(dc.ExpiresIn) * time.Second)
+		expires = c.clock().Add(time.Duration(dc.ExpiresIn) * time.Second)
 	}
 	for {
 		if err := c.sleep(ctx, interval); err != nil {
 			return "", err
 		}
-		tok, err := c.PollDevice(ctx, dc.DeviceCode)
+		tok, status, err := c.pollDevice(ctx, dc.DeviceCode)
 		if err == nil {
 			return tok, nil
 		}
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		_, unreachable := errors.AsType[*url.Error](err)
+		_, unreachable := errors.AsType[*unreachableError](err)
 		switch code := account.ErrorCode(err); {
 		case code == account.EPENDING:
-		case code == account.ESLOWDOWN, code == account.ERATELIMIT, code == account.EUNAVAILABLE, unreachable:
+		case code == account.ESLOWDOWN, code == account.ERATELIMIT, unreachable:
 			interval += 5 * time.Second
-		default:
+		case status >= 500, code == oauthServerError, code == oauthUnavailable, code == account.EUNAVAILABLE:
+		default: // access_denied, expired_token, invalid_grant, invalid_request, …
 			return "", err
 		}
-		if !expires.IsZero() && time.Now().After(expires) {
+		if !expires.IsZero() && !c.clock().Before(expires) {
 			return "", account.Errorf(account.EEXPIRED, "The sign-in code expired: start signing in again.")
 		}
 	}
+}
+
+func (c *Client) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
@@ -199,6 +223,12 @@ func (c *Client) Cancel(ctx context.Context, job string) error {
 // do sends one request: body is url.Values (form-encoded), anything else
 // non-nil is JSON. out, when not nil, receives the JSON answer.
 func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
+	_, err := c.send(ctx, method, path, body, out)
+	return err
+}
+
+// send is do that also returns the answer's HTTP status, 0 when none came.
+func (c *Client) send(ctx context.Context, method, path string, body any, out any) (int, error) {
 	base := strings.TrimRight(c.BaseURL, "/")
 	var rd io.Reader
 	var ct string
@@ -209,13 +239,13 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
-			return fmt.Errorf("account client: %w", err)
+			return 0, fmt.Errorf("account client: %w", err)
 		}
 		rd, ct = bytes.NewReader(data), "application/json"
 	}
 	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
-		return fmt.Errorf("account client: %w", err)
+		return 0, fmt.Errorf("account client: %w", err)
 	}
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
@@ -226,27 +256,40 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the account service at %s: %w", base, err)
+		return 0, &unreachableError{base: base, err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return fmt.Errorf("cannot reach the account service at %s: %w", base, err)
+		return resp.StatusCode, &unreachableError{base: base, err: err}
 	}
 	if len(data) > maxResponse {
-		return account.Errorf(account.EINTERNAL, "The account service's answer is larger than %d MiB.", maxResponse>>20)
+		return resp.StatusCode, account.Errorf(account.EINTERNAL, "The account service's answer is larger than %d MiB.", maxResponse>>20)
 	}
 	if resp.StatusCode >= 400 {
-		return responseError(resp, data)
+		return resp.StatusCode, responseError(resp, data)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		return nil
+		return resp.StatusCode, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return account.Errorf(account.EINTERNAL, "The account service's answer could not be read: %v.", err)
+		return resp.StatusCode, account.Errorf(account.EINTERNAL, "The account service's answer could not be read: %v.", err)
 	}
-	return nil
+	return resp.StatusCode, nil
 }
+
+// unreachableError is a request that went out and got no whole answer:
+// the connection failed, timed out or broke while the answer was read.
+type unreachableError struct {
+	base string
+	err  error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the account service at %s: %v", e.base, e.err)
+}
+
+func (e *unreachableError) Unwrap() error { return e.err }
 
 // responseError turns an error answer into *account.Error: the server's
 // own code and message ({"error", "message"}, or RFC 6749's

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,7 +41,8 @@ func FuzzJSONBody(f *testing.F) {
 	})
 }
 
-// The token endpoint's form parser: any body is a 200, 400, 413 or 429.
+// The token endpoint's form parser: any body is a 200, 400 or 413 (its rate
+// limit is 400 slow_down), in RFC 6749 §5.2's shape unless a 200.
 func FuzzDeviceToken(f *testing.F) {
 	for _, seed := range []string{
 		"grant_type=" + url.QueryEscape(grantDeviceCode) + "&device_code=rpd_x",
@@ -58,7 +60,12 @@ func FuzzDeviceToken(f *testing.F) {
 		w := httptest.NewRecorder()
 		e.srv.ServeHTTP(w, r)
 		switch w.Code {
-		case http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+		case http.StatusOK:
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			var oe oauthError
+			if err := json.Unmarshal(w.Body.Bytes(), &oe); err != nil || oe.Error == "" || oe.Description == "" {
+				t.Fatalf("POST /v1/device/token %q (%q) = %d %s, want an RFC 6749 error", body, ct, w.Code, w.Body)
+			}
 		default:
 			t.Fatalf("POST /v1/device/token %q (%q) = %d %s", body, ct, w.Code, w.Body)
 		}

@@ -360,6 +360,29 @@ func jsonError(tb testing.TB, resp *http.Response) errorBody {
 	return e
 }
 
+// oauthErrorOf reads an error answer of the device flow's endpoints (RFC
+// 6749 §5.2), which must not be cached.
+func oauthErrorOf(tb testing.TB, resp *http.Response) oauthError {
+	tb.Helper()
+	var e oauthError
+	b := body(tb, resp)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		tb.Errorf("Content-Type = %q, want application/json (body %.200s)", ct, b)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		tb.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(b), &fields); err != nil {
+		tb.Fatalf("error body %q: %v", b, err)
+	}
+	if _, ok := fields["message"]; ok || len(fields) != 2 {
+		tb.Errorf("error body %s, want exactly error and error_description", b)
+	}
+	json.Unmarshal([]byte(b), &e)
+	return e
+}
+
 func authHeader(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 
 func jsonHeader(tok string) http.Header {

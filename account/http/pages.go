@@ -383,11 +383,12 @@ func (s *Server) postSignup(w http.ResponseWriter, r *http.Request, sess *sessio
 	next := safeNext(r.PostForm.Get("next"))
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
 	v := &view{Title: "Create your account", Next: next, Email: email}
-	ip := s.clientIP(r)
-	err := s.limit(s.lim.signupIP, ip)
-	if err == nil {
-		err = s.limit(s.lim.signupEmail, emailKey(email))
+	if err := s.limit(s.lim.signupIP, s.clientIP(r)); err != nil {
+		return err
 	}
+	// Only failures count against the per-email bucket, every failure alike:
+	// a taken email must not read differently from a store error here either.
+	refund, err := s.limitFailures(s.lim.signupEmail, s.emailNetKey(r, email))
 	if err != nil {
 		return err
 	}
@@ -403,12 +404,22 @@ func (s *Server) postSignup(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.render(w, r, sess, http.StatusBadRequest, "signup", v)
 		return nil
 	}
+	refund()
 	if err := s.setSession(w, r, u); err != nil {
 		return err
 	}
 	setUser(w, u.ID)
 	redirect(w, orDefault(next, "/account"))
 	return nil
+}
+
+// emailNetKey is the per-email limits' key: the address and the client's
+// network (clientNet). Keyed on the email alone, anyone could spend a
+// victim's bucket with wrong passwords and lock them out of signing in (and
+// so of approving the desktop app) from anywhere; keyed with the network,
+// failures count only against the network they come from.
+func (s *Server) emailNetKey(r *http.Request, email string) string {
+	return s.clientNet(r) + " " + emailKey(email)
 }
 
 // emailKey is the rate limits' key for an address: normalised when it is
@@ -437,22 +448,27 @@ func (s *Server) getSignin(w http.ResponseWriter, r *http.Request, sess *session
 func (s *Server) postSignin(w http.ResponseWriter, r *http.Request, sess *session) error {
 	next := safeNext(r.PostForm.Get("next"))
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
-	err := s.limit(s.lim.signinIP, s.clientIP(r))
-	if err == nil {
-		err = s.limit(s.lim.signinEmail, emailKey(email))
+	if err := s.limit(s.lim.signinIP, s.clientIP(r)); err != nil {
+		return err
 	}
+	// The per-email bucket counts failures only: its token is given back
+	// when the password was right, so a person who knows theirs is never
+	// refused for someone else's guesses from another network.
+	refund, err := s.limitFailures(s.lim.signinEmail, s.emailNetKey(r, email))
 	if err != nil {
 		return err
 	}
 	u, err := s.svc.SignIn(r.Context(), email, password)
 	if err != nil {
 		if account.ErrorCode(err) != account.EUNAUTHORIZED {
+			refund() // the store failed, not the password
 			return err
 		}
 		v := &view{Title: "Sign in", Next: next, Email: email, Error: account.ErrorMessage(err)}
 		s.render(w, r, sess, http.StatusUnauthorized, "signin", v)
 		return nil
 	}
+	refund()
 	if err := s.setSession(w, r, u); err != nil {
 		return err
 	}

@@ -244,6 +244,64 @@ func TestAccountBilling(t *testing.T) {
 	}
 }
 
+// deviceHeading is the approval page's heading, whatever the app that asked
+// calls itself.
+const deviceHeading = "Sign in Replica on a computer?"
+
+// checkApproval checks that an approval page heads with our own words and
+// shows the client's name only below, labelled as its claim, with the advice
+// to approve only a sign-in of one's own.
+func checkApproval(t *testing.T, doc, clientName string) {
+	t.Helper()
+	root := parse(t, doc)
+	var h1, client, name string
+	walk(root, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		switch {
+		case n.Data == "h1":
+			h1 = text(n)
+		case attr(n, "id") == "client":
+			client = text(n)
+		case attr(n, "id") == "client-name":
+			name = text(n)
+		}
+	})
+	if h1 != deviceHeading {
+		t.Errorf("approval page heading %q, want %q", h1, deviceHeading)
+	}
+	if name != clientName || !strings.HasPrefix(client, "The app calls itself: "+clientName) {
+		t.Errorf("approval page shows the client as %q (name %q), want \"The app calls itself: %s\"", client, name, clientName)
+	}
+	if all := text(root); !strings.Contains(all, "Only approve if you started signing in yourself just now and the code matches.") {
+		t.Errorf("approval page lacks the advice:\n%s", all)
+	}
+	checkPage(t, "approval", doc)
+}
+
+// A requesting app names itself, but cannot put words in the approval
+// page's heading: the name is shown, escaped, as its claim.
+func TestDevicePageClientName(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.user("ada@example.com")
+	b := e.browser()
+	b.signIn("ada@example.com")
+	for _, name := range []string{
+		"Replica Support: approve now or your account is closed",
+		`<script>alert(1)</script> & "quotes"`,
+		"Replica\u202eevil",
+	} {
+		dc, err := e.client("").StartDevice(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets.add(dc.DeviceCode)
+		_, doc := b.get("/device?code=" + dc.UserCode)
+		checkApproval(t, doc, name)
+	}
+}
+
 // The approval page without a browser engine: sign-in first, then approve
 // or deny.
 func TestDevicePages(t *testing.T) {
@@ -269,9 +327,10 @@ func TestDevicePages(t *testing.T) {
 	}
 	secrets.add(b.cookie(sessionCookie))
 	_, doc := b.get(page)
-	if !strings.Contains(doc, dc.UserCode) || !strings.Contains(doc, "Replica on ada-laptop") {
+	if !strings.Contains(doc, dc.UserCode) {
 		t.Fatalf("approval page:\n%s", doc)
 	}
+	checkApproval(t, doc, "Replica on ada-laptop")
 	resp, doc = b.post(page, "/device", url.Values{"code": {dc.UserCode}, "decision": {"approve"}})
 	if resp.StatusCode != 200 || !strings.Contains(doc, "Replica is signed in — you can close this tab") {
 		t.Fatalf("approve = %d\n%s", resp.StatusCode, doc)

@@ -63,6 +63,18 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
+// refund gives back a token allow took from key's bucket, up to burst: the
+// attempt it paid for turned out not to count. A bucket swept meanwhile was
+// full, so there is nothing to give back.
+func (l *limiter) refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[key]; ok {
+		b.tokens = min(l.burst, b.tokens+1)
+		l.buckets[key] = b
+	}
+}
+
 // sweep forgets idle keys: a bucket that has refilled to burst is the same
 // as no bucket. It runs once a window, or when the map is full; a map still
 // full of active keys (a flood from many addresses) then loses arbitrary
@@ -115,6 +127,19 @@ func (s *Server) limit(l *limiter, key string) error {
 		err: account.Errorf(account.ERATELIMIT, "Too many attempts: try again in %s.", plural(secs, "second"))}
 }
 
+// limitFailures is limit for a bucket that counts only failed attempts: it
+// takes key's token before the attempt and returns refund, which the caller
+// calls when the attempt succeeded (or failed for a reason that is not the
+// client's, such as a store error). Taking first and giving back rather
+// than taking after a failure keeps concurrent attempts from all passing a
+// check of a bucket that has one token left.
+func (s *Server) limitFailures(l *limiter, key string) (refund func(), err error) {
+	if err := s.limit(l, key); err != nil {
+		return nil, err
+	}
+	return func() { l.refund(key) }, nil
+}
+
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
@@ -127,6 +152,37 @@ func plural(n int, unit string) string {
 // the proxy saw; entries before it are whatever the client claimed). IPv6
 // addresses are keyed by their /64, which one subscriber usually holds whole.
 func (s *Server) clientIP(r *http.Request) string {
+	ip, ok := s.clientAddr(r)
+	if !ok {
+		return "unknown" // not a TCP connection (tests over pipes): one shared bucket
+	}
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// clientNet is clientIP coarsened to the network one subscriber or one
+// hosting customer usually holds: the /24 of an IPv4 address, the /64 of an
+// IPv6 one. Per-account limits key on it, so that an attacker must spread
+// over networks, not over addresses, to try more passwords.
+func (s *Server) clientNet(r *http.Request) string {
+	ip, ok := s.clientAddr(r)
+	if !ok {
+		return "unknown"
+	}
+	bits := 64
+	if ip.Is4() {
+		bits = 24
+	}
+	p, _ := ip.Prefix(bits)
+	return p.String()
+}
+
+// clientAddr is the client's address as clientIP describes it; false when
+// the connection has none.
+func (s *Server) clientAddr(r *http.Request) (netip.Addr, bool) {
 	ip, ok := parseIP(r.RemoteAddr)
 	if s.cfg.TrustProxy {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
@@ -139,14 +195,7 @@ func (s *Server) clientIP(r *http.Request) string {
 			}
 		}
 	}
-	if !ok {
-		return "unknown" // not a TCP connection (tests over pipes): one shared bucket
-	}
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
+	return ip, ok
 }
 
 // parseIP reads "1.2.3.4", "1.2.3.4:5678", "::1" or "[::1]:5678".

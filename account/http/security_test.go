@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +219,8 @@ func TestBodyLimits(t *testing.T) {
 }
 
 // Sign-in, sign-up, device codes, device polls and token creation are rate
-// limited: 429 with Retry-After, and allowed again once the window passed.
+// limited: 429 with Retry-After (the device poll: 400 slow_down), and
+// allowed again once the window passed.
 func TestRateLimits(t *testing.T) {
 	e := newEnv(t, envOptions{config: Config{TrustProxy: true}})
 	e.user("ada@example.com")
@@ -252,18 +254,61 @@ func TestRateLimits(t *testing.T) {
 			t.Errorf("sign-in from another IP = %d, want 401", resp.StatusCode)
 		}
 	})
+	// The per-email limit counts failures per email and client network
+	// (/24, /64), so wrong passwords from one network cannot lock the
+	// owner out from another.
 	t.Run("sign-in per email", func(t *testing.T) {
+		a := from(e.browser(), "192.0.2.10")
 		for i := range 5 {
-			b := from(e.browser(), fmt.Sprintf("198.51.100.%d", 10+i))
-			if resp := signin(b, "ada@example.com"); resp.StatusCode != http.StatusUnauthorized {
+			if resp := signin(a, "ada@example.com"); resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("attempt %d = %d, want 401", i+1, resp.StatusCode)
 			}
 		}
-		want429(t, "6th sign-in for one email", signin(from(e.browser(), "198.51.100.20"), " ADA@example.com"))
-		// A minute later it works again, with the right password.
+		want429(t, "6th failed sign-in for one email from one IP", signin(a, " ADA@example.com"))
+		// The rest of A's /24 shares its bucket, even with the right password.
+		resp, _ := from(e.browser(), "192.0.2.11").post("/signin", "/signin", url.Values{"email": {"ada@example.com"}, "password": {password}})
+		want429(t, "right password from A's /24", resp)
+		// From another network the owner signs in, and a wrong password
+		// is the same 401 as ever.
+		from(e.browser(), "203.0.113.7").signIn("ada@example.com")
+		if resp := signin(from(e.browser(), "203.0.113.8"), "ada@example.com"); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("wrong password from another network = %d, want 401", resp.StatusCode)
+		}
+		// A minute later A may try again.
 		e.clock.Advance(time.Minute)
-		b := from(e.browser(), "198.51.100.21")
-		b.signIn("ada@example.com")
+		from(e.browser(), "192.0.2.12").signIn("ada@example.com")
+	})
+	t.Run("sign-in per email counts failures only", func(t *testing.T) {
+		b := from(e.browser(), "192.0.2.20")
+		for i := range 4 {
+			if resp := signin(b, "grace@example.com"); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("failure %d = %d, want 401", i+1, resp.StatusCode)
+			}
+		}
+		e.user("grace@example.com")
+		for range 3 {
+			from(e.browser(), "192.0.2.20").signIn("grace@example.com") // after 4 failures: successes take no token
+		}
+		if resp := signin(b, "grace@example.com"); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("5th failure after 3 successes = %d, want 401", resp.StatusCode)
+		}
+		want429(t, "6th failure", signin(b, "grace@example.com"))
+	})
+	t.Run("sign-in per email same for unknown emails", func(t *testing.T) {
+		// An unknown email and a wrong password are limited alike: the
+		// limit does not tell who has an account.
+		statuses := func(ip, email string) []int {
+			b := from(e.browser(), ip)
+			var got []int
+			for range 6 {
+				got = append(got, signin(b, email).StatusCode)
+			}
+			return got
+		}
+		known, unknown := statuses("100.64.0.30", "ada@example.com"), statuses("198.18.0.30", "nobody@example.com")
+		if !slices.Equal(known, unknown) || known[4] != http.StatusUnauthorized || known[5] != http.StatusTooManyRequests {
+			t.Errorf("statuses for a known email %v, an unknown one %v; want the same five 401 then 429", known, unknown)
+		}
 	})
 	t.Run("sign-up per IP", func(t *testing.T) {
 		b := from(e.browser(), "198.51.100.30")
@@ -285,7 +330,12 @@ func TestRateLimits(t *testing.T) {
 			}
 		}
 		resp, _ := from(e.browser(), "198.51.100.50").post("/signup", "/signup", url.Values{"email": {"eve@example.com"}, "password": {"short"}})
-		want429(t, "6th sign-up for one email", resp)
+		want429(t, "6th sign-up for one email from one /24", resp)
+		// Another network may still sign that email up.
+		resp, _ = from(e.browser(), "203.0.113.50").post("/signup", "/signup", url.Values{"email": {"eve@example.com"}, "password": {"short"}})
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("sign-up from another network = %d, want 400", resp.StatusCode)
+		}
 	})
 	t.Run("device code", func(t *testing.T) {
 		h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Forwarded-For": {"198.51.100.60"}}
@@ -298,8 +348,8 @@ func TestRateLimits(t *testing.T) {
 		}
 		resp := e.do("POST", "/v1/device/code", strings.NewReader("client_id=replica-desktop"), h)
 		want429(t, "11th device code", resp)
-		if eb := jsonError(t, resp); eb.Error != account.ERATELIMIT {
-			t.Errorf("error %+v, want rate_limited", eb)
+		if oe := oauthErrorOf(t, resp); oe.Error != "temporarily_unavailable" || oe.Description == "" {
+			t.Errorf("error %+v, want temporarily_unavailable with a description", oe)
 		}
 	})
 	t.Run("device token", func(t *testing.T) {
@@ -312,10 +362,10 @@ func TestRateLimits(t *testing.T) {
 			}
 			resp.Body.Close()
 		}
+		// RFC 8628 §3.5: polling too fast is 400 slow_down, not 429.
 		resp := e.do("POST", "/v1/device/token", strings.NewReader(form), h)
-		want429(t, "61st device poll", resp)
-		if b := body(t, resp); !strings.Contains(b, `"error":"slow_down"`) {
-			t.Errorf("body %s, want error slow_down", b)
+		if oe := oauthErrorOf(t, resp); resp.StatusCode != http.StatusBadRequest || oe.Error != "slow_down" || oe.Description == "" {
+			t.Errorf("61st device poll = %d %+v, want 400 slow_down with a description", resp.StatusCode, oe)
 		}
 	})
 	t.Run("token creation", func(t *testing.T) {
@@ -381,6 +431,10 @@ func TestClientIP(t *testing.T) {
 		{"[::ffff:192.0.2.9]:1", "", false, "192.0.2.9"},
 		{"pipe", "", false, "unknown"},
 	}
+	nets := map[string]string{ // clientNet of the same requests
+		"192.0.2.1": "192.0.2.0/24", "198.51.100.7": "198.51.100.0/24", "2001:db8:1:2::/64": "2001:db8:1:2::/64",
+		"192.0.2.9": "192.0.2.0/24", "unknown": "unknown",
+	}
 	for _, tt := range tests {
 		s := &Server{cfg: Config{TrustProxy: tt.trust}}
 		r := httptest.NewRequest("GET", "/", nil)
@@ -390,6 +444,9 @@ func TestClientIP(t *testing.T) {
 		}
 		if got := s.clientIP(r); got != tt.want {
 			t.Errorf("clientIP(%q, XFF %q, trust %v) = %q, want %q", tt.remote, tt.xff, tt.trust, got, tt.want)
+		}
+		if got, want := s.clientNet(r), nets[tt.want]; got != want {
+			t.Errorf("clientNet(%q, XFF %q, trust %v) = %q, want %q", tt.remote, tt.xff, tt.trust, got, want)
 		}
 	}
 }

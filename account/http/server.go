@@ -72,7 +72,7 @@ type Server struct {
 
 // limits are the rate limits, each a set of token buckets.
 type limits struct {
-	signinIP, signinEmail *limiter // sign-in: 10/min per IP, 5/min per email
+	signinIP, signinEmail *limiter // sign-in: 10/min per IP; 5 failures/min per email and client network (emailNetKey)
 	signupIP, signupEmail *limiter // sign-up: the same
 	deviceCode            *limiter // POST /v1/device/code: 10/min per IP
 	deviceToken           *limiter // POST /v1/device/token: 60/min per IP (the service enforces the interval)
@@ -157,7 +157,7 @@ func (s *Server) routeTable() []route {
 		{"POST /v1/jobs/{job}/cancel", bearer, s.authed(s.cancelJob)},
 
 		// Device flow (RFC 8628): form-encoded, before there is a token.
-		{"POST /v1/device/code", public, s.api(s.postDeviceCode)},
+		{"POST /v1/device/code", public, http.HandlerFunc(s.postDeviceCode)},
 		{"POST /v1/device/token", public, http.HandlerFunc(s.postDeviceToken)},
 
 		// Cloud workers.
@@ -279,6 +279,7 @@ var (
 	hdrHTML    = []string{"text/html; charset=utf-8"}
 	hdrNoStore = []string{"no-store"}
 	hdrNosniff = []string{"nosniff"}
+	hdrPragma  = []string{"no-cache"} // with no-store on token answers (RFC 6749 §5.1)
 	// CSP: everything from our own origin, no inline script or style (the
 	// pages need no JavaScript and style comes from /static/style.css).
 	// form-action is left out on purpose: Chrome applies it to the redirect
@@ -295,7 +296,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func statusOf(code string) int {
 	switch code {
 	case account.EINVALID, account.EPENDING, account.ESLOWDOWN, account.EDENIED, account.EEXPIRED,
-		oauthInvalidRequest, oauthUnsupportedGrant:
+		oauthInvalidRequest, oauthInvalidGrant, oauthUnsupportedGrant:
 		return http.StatusBadRequest
 	case account.EUNAUTHORIZED:
 		return http.StatusUnauthorized
