@@ -42,10 +42,11 @@ var (
 	bucketUsersByEmail    = []byte("users_by_email")    // lower-cased email → user id
 	bucketUsersByCustomer = []byte("users_by_customer") // Stripe customer id → user id
 
-	bucketTokens        = []byte("tokens")         // token id → tokenRecord
-	bucketTokensByHash  = []byte("tokens_by_hash") // SHA-256 → token id
-	bucketTokensByUser  = []byte("tokens_by_user") // userKey(user, created, token id) → nil
-	bucketDevices       = []byte("device_auths")   // device hash → deviceRecord
+	bucketTokens        = []byte("tokens")          // token id → tokenRecord
+	bucketTokensByHash  = []byte("tokens_by_hash")  // SHA-256 → token id
+	bucketTokensByUser  = []byte("tokens_by_user")  // userKey(user, created, token id) → nil
+	bucketSessionsEnd   = []byte("sessions_ending") // timeKey(expires or revoked) + session token id → nil
+	bucketDevices       = []byte("device_auths")    // device hash → deviceRecord
 	bucketDevicesByCode = []byte("device_auths_by_user_code")
 
 	bucketSubscriptions       = []byte("subscriptions")         // subscription id → subscriptionRecord
@@ -61,7 +62,7 @@ var (
 	allBuckets = [][]byte{
 		bucketMeta,
 		bucketUsers, bucketUsersByEmail, bucketUsersByCustomer,
-		bucketTokens, bucketTokensByHash, bucketTokensByUser,
+		bucketTokens, bucketTokensByHash, bucketTokensByUser, bucketSessionsEnd,
 		bucketDevices, bucketDevicesByCode,
 		bucketSubscriptions, bucketSubscriptionsByUser,
 		bucketEvents,

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -62,6 +63,11 @@ func (s *Store) CreateToken(ctx context.Context, t *account.Token) error {
 		if err := putRaw(tx.Bucket(bucketTokensByUser), userKey(t.UserID, timeKey(r.Created), []byte(t.ID)), nil); err != nil {
 			return err
 		}
+		if r.Session {
+			if err := indexSessionEnd(tx, r); err != nil {
+				return err
+			}
+		}
 		return put(tokens, []byte(t.ID), r)
 	})
 }
@@ -119,6 +125,11 @@ func (s *Store) RevokeToken(ctx context.Context, userID, tokenID string, at time
 			return nil
 		}
 		r.Revoked = utc(at)
+		if r.Session {
+			if err := indexSessionEnd(tx, &r); err != nil {
+				return err
+			}
+		}
 		return put(tx.Bucket(bucketTokens), []byte(tokenID), &r)
 	})
 }
@@ -141,28 +152,53 @@ func (s *Store) TouchToken(ctx context.Context, tokenID string, at time.Time) er
 	})
 }
 
+// sessionEnd is when a session stops working: revoked or expired,
+// whichever is first; zero for never.
+func (r *tokenRecord) sessionEnd() time.Time {
+	end := r.Expires
+	if !r.Revoked.IsZero() && (end.IsZero() || r.Revoked.Before(end)) {
+		end = r.Revoked
+	}
+	return end
+}
+
+// indexSessionEnd files a session under the time it ends, for the sweep.
+// A session revoked before it expires is filed twice; the sweep removes
+// both keys.
+func indexSessionEnd(tx *bbolt.Tx, r *tokenRecord) error {
+	end := r.sessionEnd()
+	if end.IsZero() {
+		return nil
+	}
+	return putRaw(tx.Bucket(bucketSessionsEnd), append(timeKey(end), r.ID...), nil)
+}
+
 // DeleteEndedSessions removes the browser sessions that expired or were
-// revoked before now, with their index entries. It reads every token: the
-// service calls it once an hour.
+// revoked before now, with their index entries. It reads only the index of
+// sessions by the time they end, up to now.
 func (s *Store) DeleteEndedSessions(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		tokens := tx.Bucket(bucketTokens)
-		var ended []tokenRecord
-		err := tokens.ForEach(func(k, v []byte) error {
-			var r tokenRecord
-			if err := unmarshal(v, &r); err != nil {
+		n = 0
+		ending, tokens := tx.Bucket(bucketSessionsEnd), tx.Bucket(bucketTokens)
+		limit := timeKey(now)
+		var keys [][]byte
+		c := ending.Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:timeKeyLen], limit) < 0; k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+		}
+		for _, k := range keys {
+			if err := del(ending, k); err != nil {
 				return err
 			}
-			if r.Session && ((!r.Revoked.IsZero() && r.Revoked.Before(now)) || (!r.Expires.IsZero() && r.Expires.Before(now))) {
-				ended = append(ended, r)
+			var r tokenRecord
+			found, err := get(tokens, k[timeKeyLen:], &r)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, r := range ended {
+			if !found || !r.Session || !r.sessionEnd().Before(now) {
+				continue // deleted under its other key, or not a session
+			}
 			if err := del(tx.Bucket(bucketTokensByHash), r.Hash); err != nil {
 				return err
 			}
@@ -172,8 +208,8 @@ func (s *Store) DeleteEndedSessions(ctx context.Context, now time.Time) (int, er
 			if err := del(tokens, []byte(r.ID)); err != nil {
 				return err
 			}
+			n++
 		}
-		n = len(ended)
 		return nil
 	})
 	return n, err
