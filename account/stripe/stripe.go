@@ -207,6 +207,11 @@ func (c *Client) PortalURL(ctx context.Context, customerID, returnURL string) (s
 	if returnURL == "" {
 		params.ReturnURL = nil // the portal configuration's default
 	}
+	return c.portal(ctx, params)
+}
+
+// portal creates a Customer Portal session and returns its URL.
+func (c *Client) portal(ctx context.Context, params *stripego.BillingPortalSessionCreateParams) (string, error) {
 	s, err := c.api.V1BillingPortalSessions.Create(ctx, params)
 	if err != nil {
 		return "", c.fail("create portal session", err)
@@ -246,14 +251,7 @@ func (c *Client) SwitchPlanURL(ctx context.Context, customerID string, sub *acco
 			},
 		},
 	}
-	s, err := c.api.V1BillingPortalSessions.Create(ctx, params)
-	if err != nil {
-		return "", c.fail("create portal session", err)
-	}
-	if s.URL == "" {
-		return "", c.fail("create portal session", errors.New("answer has no url"))
-	}
-	return s.URL, nil
+	return c.portal(ctx, params)
 }
 
 // Subscription reads subscription id from Stripe. PlanID and UserID are
