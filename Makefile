@@ -72,6 +72,7 @@ account: ## Build the account service (no cgo) into bin/replica-account
 
 .PHONY: account-serve
 account-serve: account ## Run the account service on 127.0.0.1:8080 with out/account.db (billing off unless REPLICA_STRIPE_KEY is set)
+	mkdir -p $(OUT)
 	$(BIN)/replica-account serve --addr 127.0.0.1:8080 --db $(OUT)/account.db --log text
 
 .PHONY: bench-account
