@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"time"
 )
@@ -43,28 +44,20 @@ func (s *Service) Checkout(ctx context.Context, userID, planID, successURL, canc
 	if !ok {
 		return "", Errorf(EINVALID, "There is no plan %q: choose one on the pricing page.", planID)
 	}
-	b, err := s.billing()
+	b, u, cust, err := s.billingCustomer(ctx, userID)
 	if err != nil {
 		return "", err
 	}
-	u, err := s.Store.User(ctx, userID)
-	if err != nil {
+	sub, err := s.subscription(ctx, userID)
+	switch {
+	case err != nil:
 		return "", err
+	case sub == nil || !live(sub.Status):
+		return b.CheckoutURL(ctx, cust, u.ID, plan, successURL, cancelURL)
+	case sub.PriceID != plan.PriceID && sub.ItemID != "" && (sub.Status == StatusActive || sub.Status == StatusTrialing):
+		return b.SwitchPlanURL(ctx, cust, sub, plan, successURL)
 	}
-	if sub, err := s.Store.Subscription(ctx, userID); err == nil && live(sub.Status) {
-		if sub.PriceID != plan.PriceID && sub.ItemID != "" && u.CustomerID != "" &&
-			(sub.Status == StatusActive || sub.Status == StatusTrialing) {
-			return b.SwitchPlanURL(ctx, u.CustomerID, sub, plan, successURL)
-		}
-		return s.Portal(ctx, userID, successURL)
-	} else if err != nil && ErrorCode(err) != ENOTFOUND {
-		return "", err
-	}
-	cust, err := s.customer(ctx, u)
-	if err != nil {
-		return "", err
-	}
-	return b.CheckoutURL(ctx, cust, u.ID, plan, successURL, cancelURL)
+	return b.PortalURL(ctx, cust, successURL)
 }
 
 // live reports whether a subscription in this state is still billed, so a
@@ -79,19 +72,29 @@ func live(st Status) bool {
 
 // Portal returns the Stripe Customer Portal URL for the user.
 func (s *Service) Portal(ctx context.Context, userID, returnURL string) (string, error) {
-	b, err := s.billing()
-	if err != nil {
-		return "", err
-	}
-	u, err := s.Store.User(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	cust, err := s.customer(ctx, u)
+	b, _, cust, err := s.billingCustomer(ctx, userID)
 	if err != nil {
 		return "", err
 	}
 	return b.PortalURL(ctx, cust, returnURL)
+}
+
+// billingCustomer returns the billing adapter, the user and their Stripe
+// customer, made on first use.
+func (s *Service) billingCustomer(ctx context.Context, userID string) (Billing, *User, string, error) {
+	b, err := s.billing()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	u, err := s.Store.User(ctx, userID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cust, err := s.customer(ctx, u)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return b, u, cust, nil
 }
 
 // HandleWebhook verifies and applies one Stripe webhook delivery. An event
@@ -165,7 +168,9 @@ func (s *Service) SyncSubscription(ctx context.Context, id string) (*Subscriptio
 	if err != nil {
 		return nil, err
 	}
-	lock := &s.syncLocks[fnv32(id)%uint32(len(s.syncLocks))]
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	lock := &s.syncLocks[h.Sum32()%uint32(len(s.syncLocks))]
 	lock.Lock()
 	defer lock.Unlock()
 	sub, err := b.Subscription(ctx, id)
@@ -274,16 +279,6 @@ func (s *Service) grant(ctx context.Context, userID string, sub *Subscription, p
 		return nil
 	}
 	return s.Store.Grant(ctx, userID, sub.PeriodStart, sub.PeriodEnd, q, now, note)
-}
-
-// fnv32 is FNV-1a: which of the sync locks an id takes.
-func fnv32(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
 }
 
 // subscription returns the user's subscription, nil when none.

@@ -149,22 +149,8 @@ var errToken = Errorf(EUNAUTHORIZED, "Sign in again: this token is missing, wron
 // written at most once a minute per token, so authenticated reads stay
 // read-only transactions.
 func (s *Service) Authenticate(ctx context.Context, raw string) (*User, *Token, error) {
-	if !strings.HasPrefix(raw, TokenPrefix) || len(raw) > 128 {
-		return nil, nil, errToken
-	}
-	t, err := s.Store.TokenByHash(ctx, HashSecret(raw))
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, errToken
-	} else if err != nil {
-		return nil, nil, err
-	}
-	if !t.Active(s.now()) || t.Session {
-		return nil, nil, errToken
-	}
-	u, err := s.Store.User(ctx, t.UserID)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, errToken
-	} else if err != nil {
+	u, t, err := s.tokenUser(ctx, raw, TokenPrefix, false, errToken)
+	if err != nil {
 		return nil, nil, err
 	}
 	now := s.now()
@@ -361,24 +347,32 @@ func (s *Service) NewSession(ctx context.Context, userID, userAgent string) (str
 // SessionUser returns the user a session cookie's value belongs to;
 // EUNAUTHORIZED for a missing, expired or ended session.
 func (s *Service) SessionUser(ctx context.Context, raw string) (*User, *Token, error) {
-	errSession := Errorf(EUNAUTHORIZED, "Sign in to continue.")
-	if !strings.HasPrefix(raw, SessionPrefix) || len(raw) > 128 {
-		return nil, nil, errSession
+	return s.tokenUser(ctx, raw, SessionPrefix, true, Errorf(EUNAUTHORIZED, "Sign in to continue."))
+}
+
+// tokenUser looks up a raw API token (session false) or session cookie
+// value (session true) and its user; errBad for anything that does not
+// work: the wrong kind, unknown, revoked, expired, or its user gone.
+func (s *Service) tokenUser(ctx context.Context, raw, prefix string, session bool, errBad error) (*User, *Token, error) {
+	if !strings.HasPrefix(raw, prefix) || len(raw) > 128 {
+		return nil, nil, errBad
 	}
 	t, err := s.Store.TokenByHash(ctx, HashSecret(raw))
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, errSession
+		return nil, nil, errBad
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if !t.Session || !t.Active(s.now()) {
-		return nil, nil, errSession
+	if t.Session != session || !t.Active(s.now()) {
+		return nil, nil, errBad
 	}
 	u, err := s.Store.User(ctx, t.UserID)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, errSession
+		return nil, nil, errBad
+	} else if err != nil {
+		return nil, nil, err
 	}
-	return u, t, err
+	return u, t, nil
 }
 
 // EndSession signs a browser out.

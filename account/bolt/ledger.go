@@ -228,24 +228,17 @@ func (s *Store) Commit(ctx context.Context, userID, jobID string, at time.Time) 
 // an expired reservation (already given back), changes nothing; refunding a
 // committed job is ECONFLICT.
 func (s *Store) Refund(ctx context.Context, userID, jobID string, at time.Time, note string) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		var r reservationRecord
-		if err := getReservation(tx, userID, jobID, &r); err != nil {
-			return err
-		}
-		switch r.State {
-		case account.Refunded, account.Expired:
-			return nil
-		case account.Committed:
-			return account.Errorf(account.ECONFLICT, "job %s finished and its model was spent: it cannot be refunded", jobID)
-		}
-		return settle(tx, &r, account.Refunded, at, note)
-	})
+	return s.refund(ctx, userID, jobID, at, note, false)
 }
 
 // Cancel refunds a reservation whose job has not started; a started or
 // committed one is ECONFLICT, a refunded or expired one a no-op.
 func (s *Store) Cancel(ctx context.Context, userID, jobID string, at time.Time, note string) error {
+	return s.refund(ctx, userID, jobID, at, note, true)
+}
+
+// refund is Refund, and with notStarted Cancel.
+func (s *Store) refund(ctx context.Context, userID, jobID string, at time.Time, note string, notStarted bool) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		var r reservationRecord
 		if err := getReservation(tx, userID, jobID, &r); err != nil {
@@ -254,9 +247,11 @@ func (s *Store) Cancel(ctx context.Context, userID, jobID string, at time.Time, 
 		switch {
 		case r.State == account.Refunded || r.State == account.Expired:
 			return nil
-		case r.State == account.Committed:
+		case r.State == account.Committed && notStarted:
 			return account.Errorf(account.ECONFLICT, "Job %s finished and its model was spent: it cannot be cancelled.", jobID)
-		case !r.Started.IsZero():
+		case r.State == account.Committed:
+			return account.Errorf(account.ECONFLICT, "job %s finished and its model was spent: it cannot be refunded", jobID)
+		case notStarted && !r.Started.IsZero():
 			return account.Errorf(account.ECONFLICT, "Job %s is already running: stop it where it runs; its model comes back if it does not finish.", jobID)
 		}
 		return settle(tx, &r, account.Refunded, at, note)

@@ -21,7 +21,6 @@ const grantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 // §4.1.2.1's two for a server in trouble, which RFC 8628 clients know too.
 const (
 	oauthInvalidRequest   = "invalid_request"
-	oauthInvalidGrant     = "invalid_grant"
 	oauthUnsupportedGrant = "unsupported_grant_type"
 	oauthServerError      = "server_error"
 	oauthUnavailable      = "temporarily_unavailable"
@@ -175,7 +174,7 @@ func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) (string, er
 		return "", account.Errorf(oauthInvalidRequest, "Send device_code once.")
 	}
 	if !wellFormedDeviceCode(code) {
-		return "", account.Errorf(oauthInvalidGrant, "That is not a device code this service gave out: start signing in again.")
+		return "", account.Errorf(account.EINVALIDGRANT, "That is not a device code this service gave out: start signing in again.")
 	}
 	return s.svc.PollDevice(r.Context(), code)
 }

@@ -365,12 +365,18 @@ func (s *Server) getPricing(w http.ResponseWriter, r *http.Request, sess *sessio
 // Sign-up and sign-in.
 
 func (s *Server) getSignup(w http.ResponseWriter, r *http.Request, sess *session) error {
+	return s.entryPage(w, r, sess, "signup", "Create your account")
+}
+
+// entryPage shows the sign-up or sign-in form, or sends a browser already
+// signed in on to ?next= (a local path) or its account.
+func (s *Server) entryPage(w http.ResponseWriter, r *http.Request, sess *session, page, title string) error {
 	next := safeNext(r.URL.Query().Get("next"))
 	if sess.user != nil {
 		redirect(w, orDefault(next, "/account"))
 		return nil
 	}
-	s.render(w, r, sess, http.StatusOK, "signup", &view{Title: "Create your account", Next: next})
+	s.render(w, r, sess, http.StatusOK, page, &view{Title: title, Next: next})
 	return nil
 }
 
@@ -436,13 +442,7 @@ func emailKey(email string) string {
 }
 
 func (s *Server) getSignin(w http.ResponseWriter, r *http.Request, sess *session) error {
-	next := safeNext(r.URL.Query().Get("next"))
-	if sess.user != nil {
-		redirect(w, orDefault(next, "/account"))
-		return nil
-	}
-	s.render(w, r, sess, http.StatusOK, "signin", &view{Title: "Sign in", Next: next})
-	return nil
+	return s.entryPage(w, r, sess, "signin", "Sign in")
 }
 
 func (s *Server) postSignin(w http.ResponseWriter, r *http.Request, sess *session) error {

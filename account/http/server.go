@@ -296,7 +296,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func statusOf(code string) int {
 	switch code {
 	case account.EINVALID, account.EPENDING, account.ESLOWDOWN, account.EDENIED, account.EEXPIRED,
-		oauthInvalidRequest, oauthInvalidGrant, oauthUnsupportedGrant:
+		oauthInvalidRequest, account.EINVALIDGRANT, oauthUnsupportedGrant:
 		return http.StatusBadRequest
 	case account.EUNAUTHORIZED:
 		return http.StatusUnauthorized
