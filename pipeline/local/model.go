@@ -39,7 +39,7 @@ type ScaleSummary struct {
 // modelVersion names the model stage's algorithm (isolation, base, repair)
 // in its cache key: bump it when a change should remake the models of
 // earlier jobs.
-const modelVersion = 17
+const modelVersion = 18
 
 // detectorVersion names the marker detector's behaviour in the scale
 // stage's cache key: bump it when capture/markers.Detect changes what it
@@ -289,8 +289,8 @@ func modelStage(ctx context.Context, env *pipeline.Env, bin *colmap.Binary, o Mo
 			s.Warnings = append(s.Warnings, hs.Undone)
 		}
 	}
-	if irep.OpenOutline > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("the walls were not reconstructed down to the mat in %d places: the gaps were closed by hole filling and may not follow the part there; take more photos from low angles all around the part", irep.OpenOutline))
+	if w := wallGaps(irep); w != "" {
+		s.Warnings = append(s.Warnings, w)
 	}
 	env.Progress(0.5)
 	if s.Ground == "plane" {
@@ -369,8 +369,8 @@ func printablePart(ctx context.Context, env *pipeline.Env, m *geom.Mesh, cut flo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles\n",
-		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles)
+	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles; %d gaps in the walls at the cut, %d carried down\n",
+		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles, irep.OpenOutline, irep.Carried)
 	if f := irep.Flatten; f != nil {
 		fmt.Fprintf(env.Log, "flattened %d flat faces (tolerance %.3g): %d vertices onto a face, %d onto an edge, %d onto a corner, %d left, largest move %.3g; %d curved regions left alone; %d slivers contracted\n",
 			len(f.Planes), f.Tolerance, f.OnPlane, f.OnEdge, f.OnCorner, f.Kept, f.MaxMove, f.Curved, f.Slivers)
@@ -382,6 +382,31 @@ func printablePart(ctx context.Context, env *pipeline.Env, m *geom.Mesh, cut flo
 	}
 	fmt.Fprintf(env.Log, "repaired: %+v\n", *rrep)
 	return part, irep, rrep, nil
+}
+
+// wallGaps says how the gaps Isolate found in the walls near the mat were
+// closed, or "" when there were none.
+func wallGaps(r *mesh.IsolateReport) string {
+	n, carried := r.OpenOutline, r.Carried
+	if n == 0 {
+		return ""
+	}
+	places := func(k int) string {
+		if k == 1 {
+			return "1 place"
+		}
+		return fmt.Sprintf("%d places", k)
+	}
+	var how string
+	switch {
+	case carried == n:
+		how = "they were carried straight down to it, which is right for upright walls"
+	case carried == 0:
+		how = "the gaps were closed by hole filling and may not follow the part there"
+	default:
+		how = fmt.Sprintf("in %s they were carried straight down to it, which is right for upright walls, and in %s closed by hole filling, which may not follow the part", places(carried), places(n-carried))
+	}
+	return fmt.Sprintf("the walls were not reconstructed down to the mat in %s: %s; take more photos from low angles all around the part", places(n), how)
 }
 
 // soundness describes a repaired mesh's watertightness and crossings.

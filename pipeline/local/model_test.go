@@ -229,3 +229,21 @@ func TestHolesDescribe(t *testing.T) {
 		})
 	}
 }
+
+// TestWallGaps: the warning says how the gaps near the mat were closed.
+func TestWallGaps(t *testing.T) {
+	for _, tc := range []struct {
+		open, carried int
+		want          string
+	}{
+		{0, 0, ""},
+		{1, 1, "in 1 place: they were carried straight down"},
+		{3, 0, "in 3 places: the gaps were closed by hole filling"},
+		{3, 2, "in 3 places: in 2 places they were carried straight down to it, which is right for upright walls, and in 1 place closed by hole filling"},
+	} {
+		got := wallGaps(&mesh.IsolateReport{OpenOutline: tc.open, Carried: tc.carried})
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%d gaps, %d carried: %q, want %q in it", tc.open, tc.carried, got, tc.want)
+		}
+	}
+}

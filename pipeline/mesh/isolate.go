@@ -35,6 +35,10 @@ type IsolateOptions struct {
 	// after the outline is carried down and before the base is made, so
 	// that the base follows the flattened walls.
 	Flatten *FlattenOptions
+
+	// straightJoins joins the outline across every gap in the walls by a
+	// straight edge, never by carrying the wall's edge down (tests).
+	straightJoins bool
 }
 
 // IsolateReport says what Isolate kept and made.
@@ -50,6 +54,10 @@ type IsolateReport struct {
 	// gap above it closed by Repair's hole filling. Not 0 means the
 	// reconstruction missed part of the walls.
 	OpenOutline int `json:"open_outline"`
+	// Carried counts the gaps of OpenOutline closed by carrying the
+	// walls' lower edge straight down to the mat, as the cut outline is
+	// (the rest are joined by a straight edge and filled above it).
+	Carried int `json:"carried,omitempty"`
 	// Flatten is what flattening did, when asked for.
 	Flatten   *FlattenReport `json:"flatten,omitempty"`
 	FacesKept int            `json:"faces"` // faces of the part, base included
@@ -74,8 +82,9 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 		opt = *o
 	}
 	rep := &IsolateReport{Cut: opt.Cut}
+	medianEdge := MedianEdge(m)
 	if !(rep.Cut > 0) {
-		rep.Cut = 3 * MedianEdge(m)
+		rep.Cut = 3 * medianEdge
 	}
 	if !(rep.Cut > 0) || math.IsInf(rep.Cut, 0) {
 		return nil, nil, fmt.Errorf("isolate: cut height %g: %w", rep.Cut, ErrEmptyMesh)
@@ -87,7 +96,7 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 	verts := slices.Clone(m.Vertices)
 	// A vertex a hair from the cut is moved onto it: splitting its edges
 	// there would make slivers whose normals float32 (STL) cannot hold.
-	snap := 1e-3 * MedianEdge(m)
+	snap := 1e-3 * medianEdge
 	for i, v := range verts {
 		if math.Abs(v.Z-cut) < snap {
 			verts[i].Z = cut
@@ -226,14 +235,20 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 		}
 		verts, rep.Flatten = flat.Vertices, frep
 	}
-	loops, gaps := cutLoops(verts, faces, onBase)
-	rep.BaseLoops, rep.OpenOutline = len(loops), gaps
-	base, err := triangulateBase(verts, loops)
+	ol := cutLoops(verts, faces, onBase, !opt.straightJoins, medianEdge/2)
+	base, err := triangulateBase(ol.verts, ol.loops)
+	if err != nil && ol.carried > 0 {
+		// A carried edge folded the outline: join straight instead.
+		ol = cutLoops(verts, faces, onBase, false, 0)
+		base, err = triangulateBase(ol.verts, ol.loops)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("isolate: base: %w", err)
 	}
+	rep.BaseLoops, rep.OpenOutline, rep.Carried = len(ol.loops), ol.gaps, ol.carried
 	rep.BaseTriangles = len(base)
-	faces = append(faces, base...)
+	verts = ol.verts
+	faces = append(append(faces, ol.walls...), base...)
 
 	out := compact(verts, faces)
 	if rep.Flatten != nil {
@@ -299,19 +314,46 @@ func components(nv int, faces [][3]int32) ([]int32, int) {
 	return comp, len(label)
 }
 
-// cutLoops returns the boundary loops made of edges between two vertices
-// on the cut, each as vertex indices in the direction opposite to the
-// edges' faces: the direction a face closing the loop uses them in.
+// outline is the base's outline that cutLoops finds, and what it makes to
+// close the walls' gaps.
+type outline struct {
+	loops [][]int32 // each as vertex indices, in the direction a face closing it uses them
+	// gaps counts the gaps in the walls reaching down to the cut: each is
+	// joined, or its stretch of outline left open.
+	gaps int
+	// carried counts the gaps closed by carrying the walls' lower edge
+	// down to the cut.
+	carried int
+	verts   []geom.Vec // the vertices, with the copies on the cut of carried edges
+	walls   [][3]int32 // the faces between carried edges and their copies
+	segs    [][2]int32 // the outline's edges and the joins made, for the crossing test
+	carry   bool       // whether to carry gaps' edges down
+	merge   float64    // carried points closer than this (in the cut's plane) are one
+}
+
+// cutLoops returns the base's outline: the boundary loops made of edges
+// between two vertices on the cut, each as vertex indices in the direction
+// opposite to the edges' faces, the direction a face closing it uses them
+// in. verts is not modified.
 //
 // Where a wall has a gap reaching down to the cut, the outline is an open
 // stretch: it leaves the cut up one side of the gap and comes back down
-// the other. Each stretch's end is joined by a straight edge across the
-// gap to the start of the stretch the mesh's boundary leads back down to
-// (its own, for one gap), so that the base stays flat and the gap above
-// the new edge is a hole for Repair's filling; gaps counts those joins. A
-// join that would cross the outline is not made, and that stretch is left
-// open (counted in gaps too): Repair closes the base around it.
-func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [][]int32, gaps int) {
+// the other. Each stretch's end is joined to the start of the stretch the
+// mesh's boundary leads back down to (its own, for one gap): with carry
+// set, by the boundary itself — up the gap, along its top, down the other
+// side — carried straight down onto the cut, and walls made between the
+// boundary and its copy, the way the cut outline is carried down to the
+// mat; so a wall the reconstruction missed near the mat, even along a
+// whole side, stands straight on the base. Where the copy would cross the
+// outline (an overhang, a fold), or without carry, the join is a straight
+// edge across the gap, which keeps the base flat and leaves the gap above
+// it a hole for Repair's filling. A straight join that would cross the
+// outline is not made, and that stretch is left open (counted in gaps
+// too): Repair closes the base around it.
+func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool, carry bool, merge float64) *outline {
+	o := &outline{verts: slices.Clone(verts), carry: carry, merge: merge}
+	var loops [][]int32
+	gaps := 0
 	// Count directed edges; a boundary edge's reverse is absent.
 	dir := map[uint64]int{}
 	for _, f := range faces {
@@ -322,7 +364,6 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 	}
 	next := map[int32][]int32{}
 	surplus := map[int32]int{} // out-degree − in-degree
-	var segs [][2]int32        // every outline edge, for the crossing test
 	for _, f := range faces {
 		for k := range 3 {
 			a, b := f[k], f[(k+1)%3]
@@ -335,7 +376,7 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 			next[b] = append(next[b], a) // reversed
 			surplus[b]++
 			surplus[a]--
-			segs = append(segs, [2]int32{b, a})
+			o.segs = append(o.segs, [2]int32{b, a})
 		}
 	}
 	starts := make([]int32, 0, len(next))
@@ -385,7 +426,8 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 	// side — to the cut again, so that only the two sides of one gap are
 	// ever joined.
 	if len(open) == 0 {
-		return loops, 0
+		o.loops = loops
+		return o
 	}
 	startOf := map[int32]int{}
 	for i, o := range open {
@@ -402,8 +444,11 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 			}
 		}
 	}
-	partner := func(tail int32) int {
+	// partner returns the stretch whose start the boundary leads back
+	// down to from tail, and the boundary's vertices on the way.
+	partner := func(tail int32) (int, []int32) {
 		v := tail
+		var path []int32
 		for range nb {
 			var w int32 = -1
 			for _, u := range bnext[v] {
@@ -413,14 +458,15 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 				}
 			}
 			if w < 0 {
-				return -1
+				return -1, nil
 			}
 			if j, ok := startOf[w]; ok && onCut[w] {
-				return j
+				return j, path
 			}
+			path = append(path, w)
 			v = w
 		}
-		return -1
+		return -1, nil
 	}
 	used := make([]bool, len(open))
 	for i := range open {
@@ -432,11 +478,21 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 		chain := 1
 		for {
 			tail := loop[len(loop)-1]
-			j := partner(tail)
-			if j < 0 || (used[j] && j != i) || crossesOutline(verts, segs, tail, open[j][0]) {
+			j, path := partner(tail)
+			if j < 0 || (used[j] && j != i) {
 				gaps += chain
 				loop = nil
 				break
+			}
+			if carried, ok := o.carryDown(tail, path, open[j][0]); ok {
+				o.carried++
+				loop = append(loop, carried...)
+			} else if crossesOutline(o.verts, o.segs, tail, open[j][0]) {
+				gaps += chain
+				loop = nil
+				break
+			} else {
+				o.segs = append(o.segs, [2]int32{tail, open[j][0]})
 			}
 			gaps++
 			if j == i {
@@ -450,7 +506,119 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool) (loops [
 			loops = append(loops, loop)
 		}
 	}
-	return loops, gaps
+	o.loops, o.gaps = loops, gaps
+	return o
+}
+
+// carryDown copies the boundary from tail along path to start onto the
+// cut, straight down, and returns the copies in the outline's direction;
+// it adds the walls between the boundary and its copies. Copies within
+// o.merge of the last one are that one, so a gap's sides, which come down
+// almost straight, make no slivers; where the copy crosses itself (a
+// ragged edge folds back on itself seen from above) the loop it closes is
+// cut off, and its part of the boundary goes down to the copy before it;
+// a point whose copy would cross the outline (the edge overhangs it) goes
+// down to the last copy too, and so do the last ones where the join to
+// start would cross it. It makes nothing and returns false when no copy
+// can be joined to start.
+func (o *outline) carryDown(tail int32, path []int32, start int32) ([]int32, bool) {
+	if !o.carry || len(path) == 0 {
+		return nil, false
+	}
+	nv, ns := len(o.verts), len(o.segs)
+	near := func(a, b int32) bool {
+		p, q := o.verts[a], o.verts[b]
+		return math.Hypot(p.X-q.X, p.Y-q.Y) < o.merge
+	}
+	// chain is tail and the copies so far; its edge i, chain[i] →
+	// chain[i+1], is o.segs[ns+i].
+	chain := []int32{tail}
+	copyOf := make([]int32, len(path)) // path[i]'s copy on the cut
+	// add joins the chain to c, or reports false where that crosses the
+	// outline.
+	add := func(c int32) bool {
+		for {
+			last := chain[len(chain)-1]
+			if crossesOutline(o.verts, o.segs[:ns], last, c) {
+				return false
+			}
+			k := slices.IndexFunc(o.segs[ns:], func(e [2]int32) bool {
+				return crossesOutline(o.verts, [][2]int32{e}, last, c)
+			})
+			if k < 0 {
+				break
+			}
+			// Cut the loop off after edge k's start.
+			for i, q := range copyOf {
+				if slices.Contains(chain[k+1:], q) {
+					copyOf[i] = chain[k]
+				}
+			}
+			chain, o.segs = chain[:k+1], o.segs[:ns+k]
+		}
+		o.segs = append(o.segs, [2]int32{chain[len(chain)-1], c})
+		chain = append(chain, c)
+		return true
+	}
+	down := false // the rest of the boundary comes down at start
+	for i, p := range path {
+		c := int32(len(o.verts))
+		o.verts = append(o.verts, geom.Vec{X: o.verts[p].X, Y: o.verts[p].Y, Z: o.verts[tail].Z})
+		down = down || i > len(path)/2 && near(c, start)
+		if last := chain[len(chain)-1]; down || near(c, last) {
+			o.verts = o.verts[:c]
+			copyOf[i] = last
+			if down {
+				copyOf[i] = start
+			}
+			continue
+		}
+		if !add(c) {
+			// Where the edge overhangs the outline, it comes down at
+			// the last copy, and the chain goes on from there.
+			o.verts = o.verts[:c]
+			copyOf[i] = chain[len(chain)-1]
+			continue
+		}
+		copyOf[i] = c
+	}
+	for !add(start) {
+		// The last copies overhang start's end of the outline: they go
+		// down at the copy before them.
+		if len(chain) == 1 {
+			o.verts, o.segs = o.verts[:nv], o.segs[:ns]
+			return nil, false
+		}
+		drop := chain[len(chain)-1]
+		chain, o.segs = chain[:len(chain)-1], o.segs[:len(o.segs)-1]
+		for i, q := range copyOf {
+			if q == drop {
+				copyOf[i] = chain[len(chain)-1]
+			}
+		}
+	}
+	// The walls: a quad between each boundary edge a→b (the direction a
+	// face closing the boundary uses it in) and its copy, less the
+	// triangles that merged copies flatten.
+	at := func(i int) (int32, int32) {
+		switch {
+		case i < 0:
+			return tail, tail
+		case i == len(path):
+			return start, start
+		}
+		return path[i], copyOf[i]
+	}
+	for i := -1; i < len(path); i++ {
+		a, qa := at(i)
+		b, qb := at(i + 1)
+		for _, f := range [][3]int32{{a, b, qb}, {a, qb, qa}} {
+			if f[0] != f[1] && f[1] != f[2] && f[2] != f[0] {
+				o.walls = append(o.walls, f)
+			}
+		}
+	}
+	return slices.Clone(chain[1 : len(chain)-1]), true
 }
 
 // crossesOutline reports whether the segment from vertex a to vertex b
