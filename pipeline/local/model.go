@@ -365,21 +365,20 @@ func printablePart(ctx context.Context, env *pipeline.Env, m *geom.Mesh, cut flo
 	if flatten {
 		iopt.Flatten = &mesh.FlattenOptions{}
 	}
-	iso, irep, err := mesh.Isolate(ctx, m, iopt)
+	part, irep, rrep, err := mesh.Printable(ctx, m, iopt)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	fmt.Fprintf(env.Log, "isolated the part: cut at %.3g, %d faces below it, %d of %d pieces removed, base of %d loops and %d triangles; %d gaps in the walls at the cut, %d carried down\n",
 		irep.Cut, irep.FacesBelow, irep.ComponentsLeft, irep.Components, irep.BaseLoops, irep.BaseTriangles, irep.OpenOutline, irep.Carried)
+	if irep.CarryUndone != "" {
+		fmt.Fprintf(env.Log, "%s\n", irep.CarryUndone)
+	}
 	if f := irep.Flatten; f != nil {
 		fmt.Fprintf(env.Log, "flattened %d flat faces (tolerance %.3g): %d vertices onto a face, %d onto an edge, %d onto a corner, %d left, largest move %.3g; %d curved regions left alone; %d slivers contracted\n",
 			len(f.Planes), f.Tolerance, f.OnPlane, f.OnEdge, f.OnCorner, f.Kept, f.MaxMove, f.Curved, f.Slivers)
 	}
 	env.Progress(0.3)
-	part, rrep, err := mesh.Repair(iso, nil)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	fmt.Fprintf(env.Log, "repaired: %+v\n", *rrep)
 	return part, irep, rrep, nil
 }

@@ -35,10 +35,10 @@ type IsolateOptions struct {
 	// after the outline is carried down and before the base is made, so
 	// that the base follows the flattened walls.
 	Flatten *FlattenOptions
-
-	// straightJoins joins the outline across every gap in the walls by a
-	// straight edge, never by carrying the wall's edge down (tests).
-	straightJoins bool
+	// StraightJoins joins the outline across every gap in the walls by a
+	// straight edge, leaving the gap above it to Repair's hole filling,
+	// instead of carrying the wall's edge down (see Printable).
+	StraightJoins bool
 }
 
 // IsolateReport says what Isolate kept and made.
@@ -58,6 +58,9 @@ type IsolateReport struct {
 	// walls' lower edge straight down to the mat, as the cut outline is
 	// (the rest are joined by a straight edge and filled above it).
 	Carried int `json:"carried,omitempty"`
+	// CarryUndone, set by Printable, says why the gaps were joined
+	// straight after all.
+	CarryUndone string `json:"carry_undone,omitempty"`
 	// Flatten is what flattening did, when asked for.
 	Flatten   *FlattenReport `json:"flatten,omitempty"`
 	FacesKept int            `json:"faces"` // faces of the part, base included
@@ -235,13 +238,8 @@ func Isolate(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, 
 		}
 		verts, rep.Flatten = flat.Vertices, frep
 	}
-	ol := cutLoops(verts, faces, onBase, !opt.straightJoins, medianEdge/2)
+	ol := cutLoops(verts, faces, onBase, !opt.StraightJoins, medianEdge/2)
 	base, err := triangulateBase(ol.verts, ol.loops)
-	if err != nil && ol.carried > 0 {
-		// A carried edge folded the outline: join straight instead.
-		ol = cutLoops(verts, faces, onBase, false, 0)
-		base, err = triangulateBase(ol.verts, ol.loops)
-	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("isolate: base: %w", err)
 	}
@@ -513,8 +511,10 @@ func cutLoops(verts []geom.Vec, faces [][3]int32, onCut map[int32]bool, carry bo
 // carryDown copies the boundary from tail along path to start onto the
 // cut, straight down, and returns the copies in the outline's direction;
 // it adds the walls between the boundary and its copies. Copies within
-// o.merge of the last one are that one, so a gap's sides, which come down
-// almost straight, make no slivers; where the copy crosses itself (a
+// o.merge of the last one are that one, and so are those past the middle
+// of the path that come within o.merge of start, so a gap's sides, which
+// come down almost straight, add no copies (their walls have no area:
+// Repair drops them); where the copy crosses itself (a
 // ragged edge folds back on itself seen from above) the loop it closes is
 // cut off, and its part of the boundary goes down to the copy before it;
 // a point whose copy would cross the outline (the edge overhangs it) goes
@@ -1002,4 +1002,56 @@ func compact(verts []geom.Vec, faces [][3]int32) *geom.Mesh {
 // faces beyond the loops.
 func TriangulatePlanar(verts []geom.Vec, loops [][]int32) ([][3]int32, error) {
 	return triangulateBase(verts, loops)
+}
+
+// Printable isolates the part (Isolate with o) and repairs it (Repair with
+// defaults). Carrying the walls' edge down over a gap is right for the
+// gaps photos leave near the mat, but a ragged or overhanging edge can
+// fold its copy onto the wall beside it; so when Isolate carried any gap
+// down, the part is also made with straight joins, and the carried one is
+// kept unless it came out less sound: not watertight where the other is,
+// or with more faces turned over by Repair (the marks of a fold). Then the
+// report's Carried is 0 and CarryUndone says why. A few more faces left
+// crossing others do not count against it: straight joins over long gaps
+// leave hole filling's fans, which are far further from the part.
+func Printable(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh, *IsolateReport, *RepairReport, error) {
+	var opt IsolateOptions
+	if o != nil {
+		opt = *o
+	}
+	iso, irep, err := Isolate(ctx, m, &opt)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	part, rrep, err := Repair(iso, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if irep.Carried == 0 || opt.StraightJoins {
+		return part, irep, rrep, nil
+	}
+	opt.StraightJoins = true
+	iso2, irep2, err := Isolate(ctx, m, &opt)
+	if err != nil {
+		return part, irep, rrep, nil
+	}
+	part2, rrep2, err := Repair(iso2, nil)
+	if err != nil {
+		return part, irep, rrep, nil
+	}
+	var why string
+	switch {
+	case !rrep.Watertight && rrep2.Watertight:
+		why = "not watertight"
+	case rrep.FacesFlipped > rrep2.FacesFlipped:
+		why = fmt.Sprintf("%d faces turned over, against %d", rrep.FacesFlipped, rrep2.FacesFlipped)
+	default:
+		return part, irep, rrep, nil
+	}
+	gaps := "1 gap"
+	if irep.Carried != 1 {
+		gaps = fmt.Sprintf("%d gaps", irep.Carried)
+	}
+	irep2.CarryUndone = fmt.Sprintf("the walls carried down over %s came out %s: joined straight across instead", gaps, why)
+	return part2, irep2, rrep2, nil
 }

@@ -258,7 +258,7 @@ func TestIsolateWallGap(t *testing.T) {
 		{false, 3, 0, want / 12, 1e-5},
 		{true, 0, 3, want/12 + segment, 0.01},
 	} {
-		iso, rep, err := Isolate(context.Background(), scene, &IsolateOptions{Cut: 1, straightJoins: tc.straight})
+		iso, rep, err := Isolate(context.Background(), scene, &IsolateOptions{Cut: 1, StraightJoins: tc.straight})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,5 +335,37 @@ func TestIsolateMissingWalls(t *testing.T) {
 	}
 	if b := out.Bounds(); b.Min.X != -40 || b.Max.X != 40 || b.Min.Y != -20 || b.Max.Y != 20 || b.Min.Z != 0 || b.Max.Z != 12 {
 		t.Errorf("bounds %+v, want the part's", b)
+	}
+}
+
+// TestPrintableSlopedGap: a 20 × 20 × 10 box whose front wall misses a
+// gap up to 8 mm high, with upright or outward-leaning sides. Carried
+// down, the leaning sides' copies fold onto the wall beside the gap and
+// Repair cannot make that sound; Printable then joins straight instead.
+// Either way the part comes out watertight with its volume.
+func TestPrintableSlopedGap(t *testing.T) {
+	for _, slope := range []float64{0, 0.5, 1} {
+		box := gridBoxN(geom.Vec{X: 20, Y: 20, Z: 10}, [3]int{20, 20, 10})
+		kept := box.Faces[:0]
+		for _, f := range box.Faces {
+			a, b, c := box.Vertices[f[0]], box.Vertices[f[1]], box.Vertices[f[2]]
+			x, y, z := (a.X+b.X+c.X)/3, (a.Y+b.Y+c.Y)/3, (a.Z+b.Z+c.Z)/3
+			if y == 0 && z < 8 && math.Abs(x-10) < 2.5+slope*z {
+				continue
+			}
+			kept = append(kept, f)
+		}
+		box.Faces = kept
+		part, irep, rrep, err := Printable(context.Background(), geom.Join(box, plate(150, 2, 0, 0, 0)), &IsolateOptions{Cut: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("slope %g: %d gaps, %d carried, %q; %+v", slope, irep.OpenOutline, irep.Carried, irep.CarryUndone, *rrep)
+		if irep.OpenOutline != 1 || !rrep.Watertight || rrep.SelfIntersectionsLeft != 0 {
+			t.Errorf("slope %g: %d gaps, watertight %v, %d crossings left; want 1, true, 0", slope, irep.OpenOutline, rrep.Watertight, rrep.SelfIntersectionsLeft)
+		}
+		if v := part.SignedVolume(); math.Abs(v-4000) > 0.005*4000 {
+			t.Errorf("slope %g: volume %g, want 4000 ± 0.5 %%", slope, v)
+		}
 	}
 }
