@@ -1019,23 +1019,23 @@ func Printable(ctx context.Context, m *geom.Mesh, o *IsolateOptions) (*geom.Mesh
 	if o != nil {
 		opt = *o
 	}
-	iso, irep, err := Isolate(ctx, m, &opt)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	part, rrep, err := Repair(iso, nil)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if irep.Carried == 0 || opt.StraightJoins {
+	build := func(straight bool) (*geom.Mesh, *IsolateReport, *RepairReport, error) {
+		opt.StraightJoins = straight
+		iso, irep, err := Isolate(ctx, m, &opt)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		part, rrep, err := Repair(iso, nil)
+		if err != nil {
+			return nil, nil, nil, err
+		}
 		return part, irep, rrep, nil
 	}
-	opt.StraightJoins = true
-	iso2, irep2, err := Isolate(ctx, m, &opt)
-	if err != nil {
-		return part, irep, rrep, nil
+	part, irep, rrep, err := build(opt.StraightJoins)
+	if err != nil || irep.Carried == 0 {
+		return part, irep, rrep, err
 	}
-	part2, rrep2, err := Repair(iso2, nil)
+	part2, irep2, rrep2, err := build(true)
 	if err != nil {
 		return part, irep, rrep, nil
 	}

@@ -234,18 +234,11 @@ func FuzzIsolate(f *testing.F) {
 // still flat and Repair closes the gaps above it.
 func TestIsolateWallGap(t *testing.T) {
 	part, want := bracket(t, 12, 32)
-	kept := part.Faces[:0]
-	for _, f := range part.Faces {
-		a, b, c := part.Vertices[f[0]], part.Vertices[f[1]], part.Vertices[f[2]]
-		x, y, z := (a.X+b.X+c.X)/3, (a.Y+b.Y+c.Y)/3, (a.Z+b.Z+c.Z)/3
+	dropFaces(part, func(x, y, z float64) bool {
 		onHole := math.Abs(math.Hypot(x-25, y)-4) < 0.2 // the wall of the hole at x = 25
-		gap := z < 3 && ((math.Abs(y+20) < 1e-9 && x > 10 && x < 16) || (math.Abs(x+40) < 1e-9 && y > -5 && y < 1) ||
+		return z < 3 && ((math.Abs(y+20) < 1e-9 && x > 10 && x < 16) || (math.Abs(x+40) < 1e-9 && y > -5 && y < 1) ||
 			(onHole && y > 0 && x > 25))
-		if !gap {
-			kept = append(kept, f)
-		}
-	}
-	part.Faces = kept
+	})
 	scene := geom.Join(part, plate(150, 2, 0, 0, 0))
 	// The join across the hole's gap is the chord of a quarter of its
 	// 32-gon: joined straight, the base covers the segment between them.
@@ -282,6 +275,18 @@ func TestIsolateWallGap(t *testing.T) {
 	}
 }
 
+// dropFaces removes m's faces whose centroid (x, y, z) gap reports.
+func dropFaces(m *geom.Mesh, gap func(x, y, z float64) bool) {
+	kept := m.Faces[:0]
+	for _, f := range m.Faces {
+		a, b, c := m.Vertices[f[0]], m.Vertices[f[1]], m.Vertices[f[2]]
+		if !gap((a.X+b.X+c.X)/3, (a.Y+b.Y+c.Y)/3, (a.Z+b.Z+c.Z)/3) {
+			kept = append(kept, f)
+		}
+	}
+	m.Faces = kept
+}
+
 // baseArea returns the signed area, in the xy plane, of m's faces on
 // z = 0 (within a µm: Repair may nudge a vertex off it, see
 // separateCopies): negative when they face down.
@@ -304,17 +309,10 @@ func baseArea(m *geom.Mesh) float64 {
 // footprint and volume, on one flat base.
 func TestIsolateMissingWalls(t *testing.T) {
 	part, want := bracket(t, 12, 32)
-	kept := part.Faces[:0]
-	for _, f := range part.Faces {
-		a, b, c := part.Vertices[f[0]], part.Vertices[f[1]], part.Vertices[f[2]]
-		x, y, z := (a.X+b.X+c.X)/3, (a.Y+b.Y+c.Y)/3, (a.Z+b.Z+c.Z)/3
+	dropFaces(part, func(x, y, z float64) bool {
 		edge := 8 + 2.5*math.Sin(x/3+y/5) // the ragged edge, 5.5 to 10.5 mm up
-		if z < edge && (math.Abs(x+40) < 1e-9 || math.Abs(y-20) < 1e-9) {
-			continue
-		}
-		kept = append(kept, f)
-	}
-	part.Faces = kept
+		return z < edge && (math.Abs(x+40) < 1e-9 || math.Abs(y-20) < 1e-9)
+	})
 	iso, rep, err := Isolate(context.Background(), geom.Join(part, plate(150, 2, 0, 0, 0)), &IsolateOptions{Cut: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -346,16 +344,7 @@ func TestIsolateMissingWalls(t *testing.T) {
 func TestPrintableSlopedGap(t *testing.T) {
 	for _, slope := range []float64{0, 0.5, 1} {
 		box := gridBoxN(geom.Vec{X: 20, Y: 20, Z: 10}, [3]int{20, 20, 10})
-		kept := box.Faces[:0]
-		for _, f := range box.Faces {
-			a, b, c := box.Vertices[f[0]], box.Vertices[f[1]], box.Vertices[f[2]]
-			x, y, z := (a.X+b.X+c.X)/3, (a.Y+b.Y+c.Y)/3, (a.Z+b.Z+c.Z)/3
-			if y == 0 && z < 8 && math.Abs(x-10) < 2.5+slope*z {
-				continue
-			}
-			kept = append(kept, f)
-		}
-		box.Faces = kept
+		dropFaces(box, func(x, y, z float64) bool { return y == 0 && z < 8 && math.Abs(x-10) < 2.5+slope*z })
 		part, irep, rrep, err := Printable(context.Background(), geom.Join(box, plate(150, 2, 0, 0, 0)), &IsolateOptions{Cut: 1})
 		if err != nil {
 			t.Fatal(err)
